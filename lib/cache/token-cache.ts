@@ -1,0 +1,48 @@
+/**
+ * One cached token, as the provider stores it. Everything needed to decide whether it may be
+ * served is in the entry, so a cache hit needs no decoding.
+ */
+export interface CachedToken {
+  /** The access token. */
+  readonly accessToken: string;
+  /** When the token expires, in milliseconds since the epoch. */
+  readonly expiresAt: number;
+  /** From when on a background renewal should start, in milliseconds since the epoch. */
+  readonly refreshAt: number;
+  /**
+   * When the user assertion the token was obtained with expires, in milliseconds since the epoch.
+   * The entry is never served once that has passed. Absent for app-only tokens.
+   */
+  readonly assertionExpiresAt?: number;
+}
+
+/**
+ * Storage for tokens, keyed by opaque strings that never contain a token or user id in clear text.
+ * The in-memory {@link MemoryTokenCache} is the default; implement this interface to add another
+ * store (for example Redis, as a second level).
+ *
+ * @remarks
+ * Methods may answer synchronously or with a promise. A synchronous `get` keeps a cache hit at the
+ * cost of a hash and a map lookup. A `get` must never throw for a missing, expired or unreadable
+ * entry: it answers `undefined`, and the provider fetches a new token. Entries are immutable.
+ *
+ * @example A cache that logs and delegates
+ * ```ts
+ * class LoggingCache implements TokenCache {
+ *   readonly #inner = new MemoryTokenCache();
+ *   get(key: string) { return this.#inner.get(key); }
+ *   set(key: string, entry: CachedToken) { console.log("stored", key); return this.#inner.set(key, entry); }
+ *   delete(key: string) { return this.#inner.delete(key); }
+ * }
+ * ```
+ */
+export interface TokenCache {
+  /** The entry for `key`, or `undefined` when there is none or it has expired. */
+  get(key: string): CachedToken | undefined | PromiseLike<CachedToken | undefined>;
+  /** Stores or replaces the entry for `key`. */
+  set(key: string, entry: CachedToken): void | PromiseLike<void>;
+  /** Removes the entry for `key`, if any. */
+  delete(key: string): void | PromiseLike<void>;
+  /** Counters of the cache itself (evictions, size), merged into the provider's stats. */
+  stats?(): Readonly<Record<string, number>>;
+}

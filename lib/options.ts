@@ -1,0 +1,241 @@
+import type { NodeSystemOptions } from "@azure/msal-node";
+import { isGuid, resolveAuthority, type ResolvedAuthority } from "./authority.js";
+import { configurationError } from "./errors.js";
+import type { TokenCache } from "./cache/token-cache.js";
+import type { TokenCacheEvent } from "./cache/token-engine.js";
+import type { Logger } from "./logger.js";
+import {
+  resolveCredential,
+  type ClientAssertionProvider,
+  type ClientCertificate,
+  type MsalCredential,
+} from "./msal/credentials.js";
+import { normalizeScopes } from "./scopes.js";
+
+/** Returns the current request's incoming access token, or nothing outside a request. */
+export type UserAssertionAccessor = () =>
+  string | undefined | null | PromiseLike<string | undefined | null>;
+
+/**
+ * MSAL authority settings for a sign-in host MSAL does not know, such as the local emulator. Not
+ * needed for Microsoft's clouds.
+ */
+export interface MsalAuthorityOptions {
+  /** Hosts (with port) MSAL may trust without instance discovery. */
+  readonly knownAuthorities?: string[];
+  /** OpenID metadata of the configured authority, as a JSON string, to skip discovery. */
+  readonly authorityMetadata?: string;
+  /** Instance discovery metadata, as a JSON string. */
+  readonly cloudDiscoveryMetadata?: string;
+}
+
+/**
+ * Options of {@link OnBehalfOfAuthenticationProvider}. Give `tenantId` or `authority`, and exactly
+ * one credential.
+ */
+export interface OnBehalfOfAuthenticationProviderOptions {
+  /** The web API's application (client) id. */
+  readonly clientId: string;
+  /**
+   * The tenant: a GUID, a verified domain, or `"organizations"`/`"common"` for a multi-tenant API,
+   * whose requests then go to each caller's own tenant (the token's `tid`).
+   */
+  readonly tenantId?: string;
+  /**
+   * The authority URL, which also selects the cloud: `https://login.microsoftonline.com/<tenant>`,
+   * `https://login.microsoftonline.us/<tenant>` (US Government) or
+   * `https://login.chinacloudapi.cn/<tenant>` (China). Either carries the tenant, or goes with
+   * `tenantId`.
+   *
+   * @defaultValue `https://login.microsoftonline.com/<tenantId>`
+   */
+  readonly authority?: string;
+  /** A client secret (development; prefer a certificate or a federated assertion in production). */
+  readonly clientSecret?: string;
+  /** A certificate credential. */
+  readonly clientCertificate?: ClientCertificate;
+  /** A client assertion, or a callback that returns one (for example a managed identity token). */
+  readonly clientAssertion?: string | ClientAssertionProvider;
+  /**
+   * Returns the caller's incoming access token; read anew on every Graph request. A leading
+   * `Bearer ` is stripped.
+   *
+   * @defaultValue {@link currentUserAssertion}, the request context's token
+   */
+  readonly getUserAssertion?: UserAssertionAccessor;
+  /**
+   * The scopes requested when a request names none.
+   *
+   * @defaultValue `["https://graph.microsoft.com/.default"]` (the cloud's Graph for other clouds)
+   */
+  readonly scopes?: readonly string[];
+  /**
+   * For multi-tenant APIs: the only tenant ids whose users may be served. Others get
+   * `ERR_OBO_TENANT_NOT_ALLOWED` before any network call.
+   */
+  readonly allowedTenants?: readonly string[];
+  /**
+   * Tolerance for clock differences when checking the user assertion's expiry, in milliseconds.
+   *
+   * @defaultValue 60000
+   */
+  readonly clockSkewMs?: number;
+  /**
+   * A cached token is not served within this margin of its expiry, in milliseconds.
+   *
+   * @defaultValue 120000
+   */
+  readonly expirySkewMs?: number;
+  /**
+   * A cached token is renewed in the background this long before it expires (at most half its
+   * lifetime), in milliseconds, while callers keep getting the still-valid one.
+   *
+   * @defaultValue 300000
+   */
+  readonly refreshAheadMs?: number;
+  /**
+   * Where tokens are cached.
+   *
+   * @defaultValue a {@link MemoryTokenCache} with 10,000 entries
+   */
+  readonly tokenCache?: TokenCache;
+  /** Called for every cache and token-request event, for metrics. Must not throw. */
+  readonly onCacheEvent?: (event: TokenCacheEvent) => void;
+  /** Passed through to MSAL's `system` configuration (proxy, network client, timeouts). */
+  readonly msalSystemOptions?: NodeSystemOptions;
+  /** MSAL authority settings for hosts MSAL does not know (the emulator). */
+  readonly msalAuthorityOptions?: MsalAuthorityOptions;
+  /** Where to log. Silent by default; never receives a token or a secret. */
+  readonly logger?: Logger;
+}
+
+/** Validated, frozen options. @internal */
+export interface ResolvedOptions {
+  readonly clientId: string;
+  readonly authority: ResolvedAuthority;
+  readonly credential: MsalCredential;
+  readonly getUserAssertion: UserAssertionAccessor | undefined;
+  readonly scopes: readonly string[];
+  readonly allowedTenants: ReadonlySet<string> | undefined;
+  readonly clockSkewMs: number;
+  readonly expirySkewMs: number;
+  readonly refreshAheadMs: number;
+  readonly tokenCache: TokenCache | undefined;
+  readonly onCacheEvent: ((event: TokenCacheEvent) => void) | undefined;
+  readonly msalSystemOptions: NodeSystemOptions | undefined;
+  readonly msalAuthorityOptions: MsalAuthorityOptions | undefined;
+  readonly logger: Logger | undefined;
+}
+
+function duration(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw configurationError(option, "must be a non-negative number of milliseconds.");
+  }
+  return value;
+}
+
+function optionalFunction<T>(value: T | undefined, option: string): T | undefined {
+  if (value !== undefined && typeof value !== "function") {
+    throw configurationError(option, "must be a function.");
+  }
+  return value;
+}
+
+/**
+ * Checks every option and applies defaults. The only place options are validated.
+ *
+ * @internal
+ */
+export function resolveOptions(input: OnBehalfOfAuthenticationProviderOptions): ResolvedOptions {
+  if (typeof input !== "object") {
+    throw configurationError("options", "must be an object.");
+  }
+  const { clientId } = input;
+  if (typeof clientId !== "string" || clientId.trim() === "") {
+    throw configurationError("clientId", "is required: the web API's application (client) id.");
+  }
+  if (!isGuid(clientId)) {
+    throw configurationError("clientId", "must be the application (client) id, a GUID.");
+  }
+  const authority = resolveAuthority(input.tenantId, input.authority);
+  const credential = resolveCredential(input);
+  const scopes =
+    input.scopes === undefined
+      ? Object.freeze([`${authority.cloud.graphEndpoint}/.default`])
+      : normalizeScopes(input.scopes, "scopes");
+
+  let allowedTenants: ReadonlySet<string> | undefined;
+  if (input.allowedTenants !== undefined) {
+    if (!authority.multiTenant) {
+      throw configurationError(
+        "allowedTenants",
+        'only applies to multi-tenant APIs (tenantId "organizations" or "common"); a single-tenant API serves its own tenant only.',
+      );
+    }
+    if (!Array.isArray(input.allowedTenants) || input.allowedTenants.length === 0) {
+      throw configurationError(
+        "allowedTenants",
+        "must be a non-empty array of tenant ids (GUIDs).",
+      );
+    }
+    for (const tenant of input.allowedTenants) {
+      if (typeof tenant !== "string" || !isGuid(tenant)) {
+        throw configurationError(
+          "allowedTenants",
+          "must contain tenant ids (GUIDs), as found in the tokens' tid claim.",
+        );
+      }
+    }
+    allowedTenants = new Set(input.allowedTenants.map((tenant: string) => tenant.toLowerCase()));
+  }
+
+  if (input.tokenCache !== undefined) {
+    const cache = input.tokenCache as Partial<TokenCache>;
+    if (
+      typeof cache.get !== "function" ||
+      typeof cache.set !== "function" ||
+      typeof cache.delete !== "function"
+    ) {
+      throw configurationError(
+        "tokenCache",
+        "must implement get, set and delete (the TokenCache interface).",
+      );
+    }
+  }
+  if (input.msalSystemOptions !== undefined && typeof input.msalSystemOptions !== "object") {
+    throw configurationError(
+      "msalSystemOptions",
+      "must be an object (MSAL's system configuration).",
+    );
+  }
+  if (input.logger !== undefined && typeof input.logger !== "object") {
+    throw configurationError(
+      "logger",
+      "must be an object with error, warn, info and verbose methods.",
+    );
+  }
+  if (!authority.knownCloud && input.msalAuthorityOptions?.knownAuthorities === undefined) {
+    throw configurationError(
+      "msalAuthorityOptions",
+      `must list "${authority.host}" in knownAuthorities: it is not a Microsoft cloud MSAL knows.`,
+    );
+  }
+
+  return Object.freeze({
+    clientId: clientId.toLowerCase(),
+    authority,
+    credential,
+    getUserAssertion: optionalFunction(input.getUserAssertion, "getUserAssertion"),
+    scopes,
+    allowedTenants,
+    clockSkewMs: duration(input.clockSkewMs, "clockSkewMs", 60_000),
+    expirySkewMs: duration(input.expirySkewMs, "expirySkewMs", 120_000),
+    refreshAheadMs: duration(input.refreshAheadMs, "refreshAheadMs", 300_000),
+    tokenCache: input.tokenCache,
+    onCacheEvent: optionalFunction(input.onCacheEvent, "onCacheEvent"),
+    msalSystemOptions: input.msalSystemOptions,
+    msalAuthorityOptions: input.msalAuthorityOptions,
+    logger: input.logger,
+  });
+}
