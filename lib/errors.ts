@@ -15,6 +15,8 @@ import { GraphClientError } from "@microsoft/microsoft-graph-client";
  * | `ERR_OBO_TENANT_NOT_ALLOWED` | the caller's tenant is not in `allowedTenants` |
  * | `ERR_OBO_TOKEN_REQUEST_FAILED` | Entra refused the exchange, or the token endpoint could not be reached |
  * | `ERR_OBO_INTERACTION_REQUIRED` | MFA, Conditional Access or consent: the client must sign the user in again (see {@link OnBehalfOfError.claims}) |
+ * | `ERR_OBO_ACCESS_TOKEN_INVALID` | inbound validation: the caller's token is not acceptable (answer 401) |
+ * | `ERR_OBO_ACCESS_TOKEN_INSUFFICIENT_SCOPE` | inbound validation: the token lacks a required scope or role (answer 403) |
  * | `ERR_OBO_TIMEOUT` | the acquisition did not finish within `timeoutMs` |
  * | `ERR_OBO_ABORTED` | the caller's `AbortSignal` fired |
  */
@@ -27,6 +29,8 @@ export type OnBehalfOfErrorCode =
   | "ERR_OBO_TENANT_NOT_ALLOWED"
   | "ERR_OBO_TOKEN_REQUEST_FAILED"
   | "ERR_OBO_INTERACTION_REQUIRED"
+  | "ERR_OBO_ACCESS_TOKEN_INVALID"
+  | "ERR_OBO_ACCESS_TOKEN_INSUFFICIENT_SCOPE"
   | "ERR_OBO_TIMEOUT"
   | "ERR_OBO_ABORTED";
 

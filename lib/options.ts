@@ -35,12 +35,12 @@ export interface MsalAuthorityOptions {
  */
 export interface OnBehalfOfAuthenticationProviderOptions {
   /** The web API's application (client) id. */
-  readonly clientId: string;
+  readonly clientId: string | undefined;
   /**
    * The tenant: a GUID, a verified domain, or `"organizations"`/`"common"` for a multi-tenant API,
    * whose requests then go to each caller's own tenant (the token's `tid`).
    */
-  readonly tenantId?: string;
+  readonly tenantId?: string | undefined;
   /**
    * The authority URL, which also selects the cloud: `https://login.microsoftonline.com/<tenant>`,
    * `https://login.microsoftonline.us/<tenant>` (US Government) or
@@ -49,64 +49,64 @@ export interface OnBehalfOfAuthenticationProviderOptions {
    *
    * @defaultValue `https://login.microsoftonline.com/<tenantId>`
    */
-  readonly authority?: string;
+  readonly authority?: string | undefined;
   /** A client secret (development; prefer a certificate or a federated assertion in production). */
-  readonly clientSecret?: string;
+  readonly clientSecret?: string | undefined;
   /** A certificate credential. */
-  readonly clientCertificate?: ClientCertificate;
+  readonly clientCertificate?: ClientCertificate | undefined;
   /** A client assertion, or a callback that returns one (for example a managed identity token). */
-  readonly clientAssertion?: string | ClientAssertionProvider;
+  readonly clientAssertion?: string | ClientAssertionProvider | undefined;
   /**
    * Returns the caller's incoming access token; read anew on every Graph request. A leading
    * `Bearer ` is stripped.
    *
    * @defaultValue {@link currentUserAssertion}, the request context's token
    */
-  readonly getUserAssertion?: UserAssertionAccessor;
+  readonly getUserAssertion?: UserAssertionAccessor | undefined;
   /**
    * The scopes requested when a request names none.
    *
    * @defaultValue `["https://graph.microsoft.com/.default"]` (the cloud's Graph for other clouds)
    */
-  readonly scopes?: readonly string[];
+  readonly scopes?: readonly string[] | undefined;
   /**
    * For multi-tenant APIs: the only tenant ids whose users may be served. Others get
    * `ERR_OBO_TENANT_NOT_ALLOWED` before any network call.
    */
-  readonly allowedTenants?: readonly string[];
+  readonly allowedTenants?: readonly string[] | undefined;
   /**
    * Tolerance for clock differences when checking the user assertion's expiry, in milliseconds.
    *
    * @defaultValue 60000
    */
-  readonly clockSkewMs?: number;
+  readonly clockSkewMs?: number | undefined;
   /**
    * A cached token is not served within this margin of its expiry, in milliseconds.
    *
    * @defaultValue 120000
    */
-  readonly expirySkewMs?: number;
+  readonly expirySkewMs?: number | undefined;
   /**
    * A cached token is renewed in the background this long before it expires (at most half its
    * lifetime), in milliseconds, while callers keep getting the still-valid one.
    *
    * @defaultValue 300000
    */
-  readonly refreshAheadMs?: number;
+  readonly refreshAheadMs?: number | undefined;
   /**
    * Where tokens are cached.
    *
    * @defaultValue a {@link MemoryTokenCache} with 10,000 entries
    */
-  readonly tokenCache?: TokenCache;
+  readonly tokenCache?: TokenCache | undefined;
   /** Called for every cache and token-request event, for metrics. Must not throw. */
-  readonly onCacheEvent?: (event: TokenCacheEvent) => void;
+  readonly onCacheEvent?: ((event: TokenCacheEvent) => void) | undefined;
   /** Passed through to MSAL's `system` configuration (proxy, network client, timeouts). */
-  readonly msalSystemOptions?: NodeSystemOptions;
+  readonly msalSystemOptions?: NodeSystemOptions | undefined;
   /** MSAL authority settings for hosts MSAL does not know (the emulator). */
-  readonly msalAuthorityOptions?: MsalAuthorityOptions;
+  readonly msalAuthorityOptions?: MsalAuthorityOptions | undefined;
   /** Where to log. Silent by default; never receives a token or a secret. */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 /** Validated, frozen options. @internal */

@@ -45,4 +45,11 @@ export interface TokenCache {
   delete(key: string): void | PromiseLike<void>;
   /** Counters of the cache itself (evictions, size), merged into the provider's stats. */
   stats?(): Readonly<Record<string, number>>;
+  /**
+   * Optional: coordinates a miss across processes that share this cache, so that one of them
+   * fetches while the others wait for its result. The provider calls it instead of `fetch` on a
+   * miss (never on a hit); it must eventually call `fetch` itself or return an entry another
+   * process stored. The provider stores the returned entry with `set`.
+   */
+  coordinate?(key: string, fetch: () => Promise<CachedToken>): Promise<CachedToken>;
 }

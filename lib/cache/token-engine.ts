@@ -176,8 +176,13 @@ export class TokenEngine<R> {
   #fill(call: EngineCall<R>, replace: boolean): { promise: Promise<CachedToken>; joined: boolean } {
     return this.#flights.run(replace ? refreshKey(call.key) : call.key, async () => {
       try {
-        const fetched = await this.#options.fetch(call.request);
-        const entry = this.#entryFor(fetched);
+        const fetchEntry = async (): Promise<CachedToken> =>
+          this.#entryFor(await this.#options.fetch(call.request));
+        const { cache } = this.#options;
+        const entry =
+          cache.coordinate === undefined || replace
+            ? await fetchEntry()
+            : await cache.coordinate(call.key, fetchEntry);
         try {
           await this.#options.cache.set(call.key, entry);
         } catch (error) {

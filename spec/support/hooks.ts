@@ -12,7 +12,7 @@ export const mochaHooks: RootHookObject = {
         host.startsWith("127.0.0.1") || host.startsWith("localhost") || host.startsWith("[::1]"),
     );
   },
-  afterEach() {
+  afterEach(this: Mocha.Context) {
     const state = this.currentTest?.state;
     if (state === "passed") tally.passed++;
     else if (state === "failed") tally.failed++;
@@ -24,6 +24,8 @@ export const mochaHooks: RootHookObject = {
   afterAll() {
     nock.enableNetConnect();
     // The plain closing line CI reads, besides mocha's own summary.
-    process.stdout.write(`\n${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped\n`);
+    process.stdout.write(
+      `\n${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped\n`,
+    );
   },
 };
