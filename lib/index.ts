@@ -26,3 +26,28 @@ export type { CachedToken, TokenCache } from "./cache/token-cache.js";
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from "./cache/memory-token-cache.js";
 export type { TokenStats, TokenCacheEvent } from "./cache/token-engine.js";
 export { runWithUserAssertion, currentUserAssertion } from "./request-context.js";
+export {
+  claimsChallengeResponse,
+  parseClaimsChallenge,
+  type ClaimsChallengeResponse,
+} from "./challenge/claims-challenge.js";
+export {
+  claimsChallengeErrorHandler,
+  type ChallengeResponseLike,
+} from "./challenge/express-error-handler.js";
+export {
+  ContinuousAccessEvaluationHandler,
+  type ClaimsAuthenticationProviderOptions,
+} from "./graph/continuous-access-evaluation-handler.js";
+export {
+  createGraphClient,
+  createGraphMiddleware,
+  type CreateGraphClientOptions,
+} from "./graph/create-graph-client.js";
+export {
+  diagnoseAccessToken,
+  type Diagnosis,
+  type DiagnosisFinding,
+  type DiagnosisSeverity,
+  type DiagnoseOptions,
+} from "./diagnose/diagnose-access-token.js";

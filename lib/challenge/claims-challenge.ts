@@ -5,12 +5,19 @@ export interface ClaimsChallengeResponse {
   /** Always 401. */
   readonly status: 401;
   /** The `WWW-Authenticate` header, in the claims-challenge format client-side MSALs parse. */
-  readonly headers: { readonly "WWW-Authenticate": string };
+  readonly headers: {
+    /** `Bearer realm="", authorization_uri="…", error="insufficient_claims", claims="<base64>"`. */
+    readonly "WWW-Authenticate": string;
+  };
   /** A JSON body for humans and logs; it contains no token. */
   readonly body: {
+    /** `insufficient_claims` when there are claims to satisfy, else `interaction_required`. */
     readonly error: "insufficient_claims" | "interaction_required";
+    /** What the client must do, in words. */
     readonly error_description: string;
+    /** Entra's AADSTS number, for support. */
     readonly aadsts?: number;
+    /** The correlation id of the refused token request, for support. */
     readonly correlation_id?: string;
   };
 }

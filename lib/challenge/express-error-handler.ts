@@ -2,9 +2,13 @@ import { claimsChallengeResponse } from "./claims-challenge.js";
 
 /** The little of an Express response the handler uses (Express 4 and 5 both fit). */
 export interface ChallengeResponseLike {
+  /** Whether the response has started; then the error is passed on. */
   headersSent: boolean;
+  /** Sets the status code. */
   status(code: number): this;
+  /** Sets headers. */
   set(headers: Record<string, string>): this;
+  /** Sends a JSON body. */
   json(body: unknown): unknown;
 }
 

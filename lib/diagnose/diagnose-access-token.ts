@@ -6,9 +6,11 @@ export type DiagnosisSeverity = "ok" | "info" | "problem";
 
 /** One thing `diagnoseAccessToken` found, in plain words. */
 export interface DiagnosisFinding {
+  /** `problem`: the exchange cannot work; `info`: worth knowing; `ok`: a check passed. */
   readonly severity: DiagnosisSeverity;
   /** A stable identifier of the check, e.g. `expired`, `graph-audience`. */
   readonly check: string;
+  /** The finding in plain words; never contains the token. */
   readonly message: string;
 }
 
@@ -16,6 +18,7 @@ export interface DiagnosisFinding {
 export interface Diagnosis {
   /** True when no finding is a problem. */
   readonly ok: boolean;
+  /** Everything found, in the order checked. */
   readonly findings: readonly DiagnosisFinding[];
 }
 

@@ -53,7 +53,11 @@ function deleteAuthorization(context: Context): void {
 export class ContinuousAccessEvaluationHandler implements Middleware {
   #next: Middleware | undefined;
 
-  /** {@inheritDoc @microsoft/microsoft-graph-client#Middleware.execute} */
+  /**
+   * Runs the rest of the chain, and once more with the challenge's claims after a CAE `401`.
+   *
+   * @param context - the Graph client's request context
+   */
   public async execute(context: Context): Promise<void> {
     const next = this.#next;
     if (next === undefined)
@@ -90,7 +94,11 @@ export class ContinuousAccessEvaluationHandler implements Middleware {
     throw unresolvedChallengeError(again);
   }
 
-  /** {@inheritDoc @microsoft/microsoft-graph-client#Middleware.setNext} */
+  /**
+   * Sets the middleware that follows.
+   *
+   * @param next - the next middleware, normally the `AuthenticationHandler`
+   */
   public setNext(next: Middleware): void {
     this.#next = next;
   }
