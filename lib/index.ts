@@ -51,3 +51,14 @@ export {
   type DiagnosisSeverity,
   type DiagnoseOptions,
 } from "./diagnose/diagnose-access-token.js";
+export {
+  tokenCredentialClientAssertion,
+  managedIdentityClientAssertion,
+  workloadIdentityClientAssertion,
+  TOKEN_EXCHANGE_SCOPES,
+  type AssertionTokenCredential,
+  type FederatedAssertionOptions,
+  type FederationCloud,
+  type ManagedIdentityAssertionOptions,
+  type WorkloadIdentityAssertionOptions,
+} from "./credentials/token-credential-assertion.js";
