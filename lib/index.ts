@@ -57,6 +57,7 @@ export {
   workloadIdentityClientAssertion,
   TOKEN_EXCHANGE_SCOPES,
   type AssertionTokenCredential,
+  type AssertionAccessToken,
   type FederatedAssertionOptions,
   type FederationCloud,
   type ManagedIdentityAssertionOptions,

@@ -1,4 +1,5 @@
 import { configurationError, OnBehalfOfError } from "../errors.js";
+import type * as AzureIdentity from "@azure/identity";
 import type { ClientAssertionProvider } from "../msal/credentials.js";
 
 /** The token-exchange audiences of federated credentials, per cloud. */
@@ -17,9 +18,15 @@ export type FederationCloud = keyof typeof TOKEN_EXCHANGE_SCOPES;
 /** The part of an Azure `TokenCredential` used here (structurally compatible with `@azure/core-auth`). */
 export interface AssertionTokenCredential {
   /** Returns a token for the scopes, or `null`. */
-  getToken(
-    scopes: string | string[],
-  ): Promise<{ token: string; expiresOnTimestamp: number } | null>;
+  getToken(scopes: string | string[]): Promise<AssertionAccessToken | null>;
+}
+
+/** A token returned by an {@link AssertionTokenCredential}. */
+export interface AssertionAccessToken {
+  /** The token. */
+  readonly token: string;
+  /** When it expires, in milliseconds since the epoch. */
+  readonly expiresOnTimestamp: number;
 }
 
 /** Options of the federated client assertion helpers. */
@@ -76,7 +83,7 @@ export function tokenCredentialClientAssertion(
   }
   const scope = options.scope ?? TOKEN_EXCHANGE_SCOPES[cloud];
   const margin = options.refreshMarginMs ?? 300_000;
-  let cached: { token: string; expiresOnTimestamp: number } | undefined;
+  let cached: AssertionAccessToken | undefined;
   let inFlight: Promise<string> | undefined;
 
   return () => {
@@ -103,7 +110,7 @@ export function tokenCredentialClientAssertion(
   };
 }
 
-async function loadIdentity(): Promise<typeof import("@azure/identity")> {
+async function loadIdentity(): Promise<typeof AzureIdentity> {
   try {
     return await import("@azure/identity");
   } catch (cause) {

@@ -106,8 +106,10 @@ describe("federated client assertions", () => {
         userAssertion: await userToken({ oid: "bob", tid: TENANT }),
       });
       assert.equal(imds.length, 1, "the managed identity token is cached");
-      assert.equal(imds[0]?.get("resource"), "api://AzureADTokenExchange");
-      assert.equal(imds[0]?.get("client_id"), UAMI);
+      const [query] = imds;
+      assert.ok(query);
+      assert.equal(query.get("resource"), "api://AzureADTokenExchange");
+      assert.equal(query.get("client_id"), UAMI);
       for (const exchange of exchanges) {
         assert.equal(exchange.form.client_assertion, "managed-identity-token");
         assert.equal(
@@ -130,7 +132,7 @@ describe("federated client assertions", () => {
     it("exchanges the projected token file for a token-exchange token used as client assertion", async () => {
       const file = join(dir, "azure-identity-token");
       writeFileSync(file, "projected-service-account-token");
-      const wiRequests: Record<string, string>[] = [];
+      const wiRequests: Partial<Record<string, string>>[] = [];
       nock("https://login.microsoftonline.com")
         .post(`/${TENANT}/oauth2/v2.0/token`, (body: unknown) => {
           const form = formOf(body);
@@ -157,9 +159,11 @@ describe("federated client assertions", () => {
       await provider.getAccessToken({
         userAssertion: await userToken({ oid: "alice", tid: TENANT }),
       });
-      assert.equal(wiRequests[0]?.client_assertion, "projected-service-account-token");
-      assert.equal(wiRequests[0]?.client_id, UAMI);
-      assert.equal(wiRequests[0]?.scope, "api://AzureADTokenExchange/.default");
+      const [wi] = wiRequests;
+      assert.ok(wi);
+      assert.equal(wi.client_assertion, "projected-service-account-token");
+      assert.equal(wi.client_id, UAMI);
+      assert.equal(wi.scope, "api://AzureADTokenExchange/.default");
       assert.equal(exchanges[0]?.form.client_assertion, "workload-federated-token");
     });
   });
