@@ -26,3 +26,13 @@ export type { CachedToken, TokenCache } from "./cache/token-cache.js";
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from "./cache/memory-token-cache.js";
 export type { TokenStats, TokenCacheEvent } from "./cache/token-engine.js";
 export { runWithUserAssertion, currentUserAssertion } from "./request-context.js";
+export {
+  withAgentIdentity,
+  withAgentUser,
+  withoutAgentIdentity,
+  type AgentRequestOptions,
+  type AgentIdentityRequestOptions,
+  type PlainRequestOptions,
+} from "./agent/middleware-options.js";
+export type { AgentTokenKind, AgentUser, AgentTokenOptions } from "./agent/agent-selection.js";
+export type { AgentClientStats } from "./agent/agent-client-pool.js";
