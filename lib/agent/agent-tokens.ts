@@ -24,6 +24,13 @@ export interface AgentTokensOptions extends LegContext {
   readonly refreshAheadMs: number;
 }
 
+/** An agent identity's MSAL client, and the T1 its assertion callback hands to MSAL. */
+interface AgentClient {
+  readonly msal: ConfidentialClientApplication;
+  /** Set from our T1 cache right before each request through `msal`. */
+  exchangeToken: string;
+}
+
 /**
  * The token requests of Microsoft Entra agent identities, through one MSAL client per agent
  * identity and tenant whose client assertion is the blueprint's exchange token T1:
@@ -33,22 +40,29 @@ export interface AgentTokensOptions extends LegContext {
  * - agent user token: T1, then T2 (client credentials as the agent identity for the
  *   token-exchange scope), then `user_fic` with T2.
  *
- * T1 is fetched before the agent's request (so that a T1 failure is reported as such and
- * request counts stay exact); MSAL's assertion callback then reads it from the cache.
+ * T1 is taken from our cache (or requested) before the agent's request, so that a T1 failure is
+ * reported as such and request counts stay exact; MSAL's assertion callback, which MSAL calls on
+ * every acquisition, then returns that T1 without any further lookup or request.
  *
  * @internal
  */
 export class AgentTokens {
   readonly #options: AgentTokensOptions;
   readonly #exchangeTokens: ExchangeTokens;
-  readonly #clients: AgentClientPool<ConfidentialClientApplication>;
+  readonly #clients: AgentClientPool<AgentClient>;
 
   public constructor(options: AgentTokensOptions) {
     this.#options = options;
     this.#exchangeTokens = new ExchangeTokens({ ...options, maxEntries: options.maxClients });
-    this.#clients = new AgentClientPool(options.maxClients, (agentId, tenant) =>
-      options.createClient(agentId, tenant, () => this.#exchangeTokens.acquire(agentId, tenant)),
-    );
+    this.#clients = new AgentClientPool(options.maxClients, (agentId, tenant) => {
+      const slot = { exchangeToken: "" };
+      const msal = options.createClient(agentId, tenant, () =>
+        slot.exchangeToken === ""
+          ? this.#exchangeTokens.acquire(agentId, tenant)
+          : Promise.resolve(slot.exchangeToken),
+      );
+      return Object.assign(slot, { msal });
+    });
   }
 
   /** Counters of the agent clients. */
@@ -138,7 +152,9 @@ export class AgentTokens {
   }
 
   async #prepare(agentId: string, tenant: string): Promise<ConfidentialClientApplication> {
-    await this.#exchangeTokens.acquire(agentId, tenant);
-    return this.#clients.get(agentId, tenant);
+    const exchangeToken = await this.#exchangeTokens.acquire(agentId, tenant);
+    const client = this.#clients.get(agentId, tenant);
+    client.exchangeToken = exchangeToken;
+    return client.msal;
   }
 }
