@@ -27,7 +27,7 @@ export interface AgentTokensOptions extends LegContext {
 /** An agent identity's MSAL client, and the T1 its assertion callback hands to MSAL. */
 interface AgentClient {
   readonly msal: ConfidentialClientApplication;
-  /** Set from our T1 cache right before each request through `msal`. */
+  /** Set from our T1 cache right before each request through `msal`; its callback returns it. */
   exchangeToken: string;
 }
 
@@ -55,12 +55,9 @@ export class AgentTokens {
     this.#options = options;
     this.#exchangeTokens = new ExchangeTokens({ ...options, maxEntries: options.maxClients });
     this.#clients = new AgentClientPool(options.maxClients, (agentId, tenant) => {
+      // #prepare sets the slot right after creating the client, before any MSAL call.
       const slot = { exchangeToken: "" };
-      const msal = options.createClient(agentId, tenant, () =>
-        slot.exchangeToken === ""
-          ? this.#exchangeTokens.acquire(agentId, tenant)
-          : Promise.resolve(slot.exchangeToken),
-      );
+      const msal = options.createClient(agentId, tenant, () => Promise.resolve(slot.exchangeToken));
       return Object.assign(slot, { msal });
     });
   }

@@ -44,7 +44,8 @@ export async function requestToken(
     }
     return {
       accessToken: result.accessToken,
-      expiresAt: result.expiresOn?.getTime() ?? Date.now() + 3_600_000,
+      // No known expiry: use it for this request, do not cache it.
+      expiresAt: result.expiresOn?.getTime() ?? Date.now(),
     };
   } catch (error) {
     const failure = toOnBehalfOfError(error, leg, correlationId);

@@ -187,6 +187,11 @@ describe("choosing the agent identity", () => {
         "agentIdentity",
       ],
       ["agent-user without a user", { tokenKind: "agent-user" }, "agentUser"],
+      [
+        "agent-user with a null user",
+        { agentUser: null as unknown as { upn: string } },
+        "agentUser",
+      ],
       ["agent-user with an empty user", { agentUser: {} as { upn: string } }, "agentUser"],
       [
         "agent-user with both upn and objectId",
