@@ -31,8 +31,8 @@ describe("the blueprint's credential on the T1 leg", () => {
     ]);
     const [t1, ...obos] = entra.requests;
     assert.equal(t1?.form.client_assertion, "managed-identity-token");
-    assert.equal(t1?.form.client_assertion_type, ASSERTION_TYPE);
-    for (const obo of obos) assert.equal(obo.form.client_assertion, t1?.issued);
+    assert.equal(t1.form.client_assertion_type, ASSERTION_TYPE);
+    for (const obo of obos) assert.equal(obo.form.client_assertion, t1.issued);
   });
 
   it("a fixed assertion string is sent on the T1 leg only", async () => {
@@ -44,7 +44,7 @@ describe("the blueprint's credential on the T1 leg", () => {
       agentIdentity: AGENT_A,
     }).getAccessToken({ userAssertion: alice });
     assert.equal(entra.requests[0]?.form.client_assertion, "workload-identity-token");
-    assert.equal(entra.requests[1]?.form.client_assertion, entra.requests[0]?.issued);
+    assert.equal(entra.requests[1]?.form.client_assertion, entra.requests[0].issued);
   });
 
   it("a failing assertion callback fails the T1 leg, with the failure as cause", async () => {
