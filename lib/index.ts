@@ -63,3 +63,13 @@ export {
   type ManagedIdentityAssertionOptions,
   type WorkloadIdentityAssertionOptions,
 } from "./credentials/token-credential-assertion.js";
+export {
+  withAgentIdentity,
+  withAgentUser,
+  withoutAgentIdentity,
+  type AgentRequestOptions,
+  type AgentIdentityRequestOptions,
+  type PlainRequestOptions,
+} from "./agent/middleware-options.js";
+export type { AgentTokenKind, AgentUser, AgentTokenOptions } from "./agent/agent-selection.js";
+export type { AgentClientStats } from "./agent/agent-client-pool.js";

@@ -1,15 +1,27 @@
 import { hash, randomUUID } from "node:crypto";
-import { ConfidentialClientApplication, type Configuration } from "@azure/msal-node";
+import {
+  ConfidentialClientApplication,
+  type ClientAssertionCallback,
+  type Configuration,
+} from "@azure/msal-node";
 import type {
   AuthenticationProvider,
   AuthenticationProviderOptions,
 } from "@microsoft/microsoft-graph-client";
+import type { AgentClientStats } from "./agent/agent-client-pool.js";
+import {
+  resolveAgentSelection,
+  type AgentTokenOptions,
+  type ResolvedAgentUser,
+} from "./agent/agent-selection.js";
+import { AgentTokens } from "./agent/agent-tokens.js";
 import { authorityUrl, isGuid } from "./authority.js";
 import { MemoryTokenCache } from "./cache/memory-token-cache.js";
 import { TokenEngine, type FetchedToken, type TokenStats } from "./cache/token-engine.js";
-import { OnBehalfOfError, configurationError } from "./errors.js";
+import { OnBehalfOfError, configurationError, type TokenRequestLeg } from "./errors.js";
 import { createLogger, msalLoggerOptions, type InternalLogger } from "./logger.js";
 import { toOnBehalfOfError } from "./msal/msal-errors.js";
+import type { MsalCredential } from "./msal/credentials.js";
 import {
   resolveOptions,
   type OnBehalfOfAuthenticationProviderOptions,
@@ -17,13 +29,18 @@ import {
 } from "./options.js";
 import { currentUserAssertion } from "./request-context.js";
 import { normalizeScopes, scopesKey } from "./scopes.js";
-import { cleanUserAssertion, inspectUserAssertion } from "./user-assertion.js";
+import {
+  cleanUserAssertion,
+  inspectUserAssertion,
+  type UserAssertionInfo,
+} from "./user-assertion.js";
 
 /**
  * Per-request options. The Graph client passes them from
- * `.middlewareOptions([new AuthenticationHandlerOptions(undefined, options)])`.
+ * `.middlewareOptions([new AuthenticationHandlerOptions(undefined, options)])`, or from the
+ * agent-identity helpers `withAgentIdentity()`, `withAgentUser()` and `withoutAgentIdentity()`.
  */
-export interface OnBehalfOfTokenOptions extends AuthenticationProviderOptions {
+export interface OnBehalfOfTokenOptions extends AuthenticationProviderOptions, AgentTokenOptions {
   /** Scopes for this request instead of the provider's default. */
   scopes?: string[];
   /** The user assertion for this request instead of the accessor's. */
@@ -31,13 +48,40 @@ export interface OnBehalfOfTokenOptions extends AuthenticationProviderOptions {
 }
 
 /** What a token fetch needs. @internal */
-interface OboRequest {
-  readonly assertion: string;
-  readonly scopes: readonly string[];
-}
+type TokenRequest =
+  | {
+      readonly kind: "obo";
+      /** The agent identity acting on behalf of the user; none for a plain exchange. */
+      readonly agentId: string | undefined;
+      readonly assertion: string;
+      readonly scopes: readonly string[];
+    }
+  | {
+      readonly kind: "app-only";
+      readonly agentId: string;
+      readonly tenant: string;
+      readonly scopes: readonly string[];
+    }
+  | {
+      readonly kind: "agent-user";
+      readonly agentId: string;
+      readonly tenant: string;
+      readonly user: ResolvedAgentUser;
+      readonly scopes: readonly string[];
+    };
 
 function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
+}
+
+/** App-only (client credentials) tokens exist only for a resource's `/.default` scope. */
+function requireDefaultScopes(scopes: readonly string[]): void {
+  if (!scopes.every((scope) => scope.endsWith("/.default"))) {
+    throw configurationError(
+      "scopes",
+      'must be "<resource>/.default" scopes for app-only tokens, e.g. "https://graph.microsoft.com/.default".',
+    );
+  }
 }
 
 /**
@@ -70,8 +114,10 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   readonly #options: ResolvedOptions;
   readonly #log: InternalLogger;
   readonly #msal: ConfidentialClientApplication;
-  readonly #engine: TokenEngine<OboRequest>;
+  readonly #engine: TokenEngine<TokenRequest>;
+  readonly #agents: AgentTokens;
   readonly #keyPrefix: string;
+  readonly #agentKeyPrefix: string;
   readonly #defaultScopesKey: string;
 
   /**
@@ -81,8 +127,13 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   public constructor(options: OnBehalfOfAuthenticationProviderOptions) {
     this.#options = resolveOptions(options);
     this.#log = createLogger(this.#options.logger);
-    this.#msal = this.#createMsalClient();
-    this.#engine = new TokenEngine<OboRequest>({
+    const { clientId, authority, credential } = this.#options;
+    this.#msal = this.#createMsalClient(
+      clientId,
+      authority.multiTenant ? "organizations" : authority.tenant,
+      credential,
+    );
+    this.#engine = new TokenEngine<TokenRequest>({
       cache: this.#options.tokenCache ?? new MemoryTokenCache(),
       fetch: (request) => this.#exchange(request),
       log: this.#log,
@@ -92,8 +143,23 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       clockSkewMs: this.#options.clockSkewMs,
       onEvent: this.#options.onCacheEvent,
     });
-    const { authority, clientId } = this.#options;
+    const countTokenRequest = (leg: TokenRequestLeg): void => {
+      this.#engine.countTokenRequest(leg);
+    };
+    this.#agents = new AgentTokens({
+      blueprint: this.#msal,
+      blueprintId: clientId,
+      authority,
+      createClient: (agentId: string, tenant: string, clientAssertion: ClientAssertionCallback) =>
+        this.#createMsalClient(agentId, tenant, { clientAssertion }),
+      maxClients: this.#options.maxAgentClients,
+      expirySkewMs: this.#options.expirySkewMs,
+      refreshAheadMs: this.#options.refreshAheadMs,
+      log: this.#log,
+      countTokenRequest,
+    });
     this.#keyPrefix = `obo|${authority.host}|${authority.tenant}|${clientId}|`;
+    this.#agentKeyPrefix = `agent|${authority.host}|${authority.tenant}|${clientId}|`;
     this.#defaultScopesKey = scopesKey(this.#options.scopes);
   }
 
@@ -101,20 +167,72 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
    * Returns an access token for Microsoft Graph on behalf of the current user. The Graph client
    * calls it before every request.
    *
-   * @param options - per-request scopes or user assertion
+   * @remarks
+   * With agent identities (the `agentIdentity` option, or per request), the token is the agent
+   * identity's: on behalf of the current user (`tokenKind` `"obo"`, the default), its own app-only
+   * token (`"app-only"`), or its user account's (`"agent-user"`, with `agentUser`). The last two
+   * never read the user assertion.
+   *
+   * @param options - per-request scopes, user assertion or agent identity
    * @returns the bearer token
    * @throws {@link OnBehalfOfError} with one of the `ERR_OBO_*` codes
+   *
+   * @example
+   * ```ts
+   * const token = await authProvider.getAccessToken({ agentIdentity: AGENT_ID, tokenKind: "app-only" });
+   * ```
    */
   public async getAccessToken(options?: OnBehalfOfTokenOptions): Promise<string> {
+    const selection = resolveAgentSelection(options, this.#options);
     let scopes = this.#options.scopes;
     let scopeKey = this.#defaultScopesKey;
     if (options?.scopes !== undefined) {
       scopes = normalizeScopes(options.scopes, "scopes");
       scopeKey = scopesKey(scopes);
     }
-    const assertion = await this.#readUserAssertion(options?.userAssertion);
-    const key = `${this.#keyPrefix}${hash("sha256", assertion, "base64url")}|${scopeKey}`;
-    return this.#engine.acquire({ key, request: { assertion, scopes } });
+    switch (selection.kind) {
+      case "none": {
+        const assertion = await this.#readUserAssertion(options?.userAssertion);
+        const key = `${this.#keyPrefix}${hash("sha256", assertion, "base64url")}|${scopeKey}`;
+        return this.#engine.acquire({
+          key,
+          request: { kind: "obo", agentId: undefined, assertion, scopes },
+        });
+      }
+      case "obo": {
+        const { agentId } = selection;
+        const assertion = await this.#readUserAssertion(options?.userAssertion);
+        const user = hash("sha256", assertion, "base64url");
+        return this.#engine.acquire({
+          key: `${this.#agentKeyPrefix}${agentId}|obo|${user}|${scopeKey}`,
+          request: { kind: "obo", agentId, assertion, scopes },
+        });
+      }
+      case "app-only": {
+        const { agentId, tenant } = selection;
+        requireDefaultScopes(scopes);
+        return this.#engine.acquire({
+          key: `${this.#agentKeyPrefix}${agentId}|app-only|${tenant}|${scopeKey}`,
+          request: { kind: "app-only", agentId, tenant, scopes },
+        });
+      }
+      case "agent-user": {
+        const { agentId, tenant, user } = selection;
+        const userKey = hash("sha256", user.key, "base64url");
+        return this.#engine.acquire({
+          key: `${this.#agentKeyPrefix}${agentId}|agent-user|${tenant}|${userKey}|${scopeKey}`,
+          request: { kind: "agent-user", agentId, tenant, user, scopes },
+        });
+      }
+    }
+  }
+
+  /**
+   * Counters of the agent identities' MSAL clients: how many are held (at most
+   * `maxAgentClients`), created and evicted.
+   */
+  public agentStats(): AgentClientStats {
+    return this.#agents.stats();
   }
 
   /**
@@ -171,9 +289,37 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
     return claimedTenant;
   }
 
-  async #exchange(request: OboRequest): Promise<FetchedToken> {
-    const info = inspectUserAssertion(request.assertion, Date.now(), this.#options.clockSkewMs);
-    const tenant = this.#resolveTenant(info.tenantId);
+  async #exchange(request: TokenRequest): Promise<FetchedToken> {
+    switch (request.kind) {
+      case "app-only":
+        return this.#agents.appOnly(request.agentId, request.tenant, request.scopes);
+      case "agent-user":
+        return this.#agents.agentUser(
+          request.agentId,
+          request.tenant,
+          request.user,
+          request.scopes,
+        );
+      case "obo": {
+        const info = inspectUserAssertion(request.assertion, Date.now(), this.#options.clockSkewMs);
+        const tenant = this.#resolveTenant(info.tenantId);
+        if (request.agentId === undefined) return this.#exchangeAsClient(request, tenant, info);
+        const token = await this.#agents.onBehalfOf(
+          request.agentId,
+          tenant,
+          request.assertion,
+          request.scopes,
+        );
+        return { ...token, assertionExpiresAt: info.expiresAtMs };
+      }
+    }
+  }
+
+  async #exchangeAsClient(
+    request: { readonly assertion: string; readonly scopes: readonly string[] },
+    tenant: string,
+    info: UserAssertionInfo,
+  ): Promise<FetchedToken> {
     const correlationId = randomUUID();
     this.#log.info(
       `requesting an On-Behalf-Of token (tenant=${tenant}, correlationId=${correlationId})`,
@@ -214,16 +360,16 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
     }
   }
 
-  #createMsalClient(): ConfidentialClientApplication {
-    const { clientId, authority, credential, msalSystemOptions, msalAuthorityOptions } =
-      this.#options;
+  #createMsalClient(
+    clientId: string,
+    tenant: string,
+    credential: MsalCredential,
+  ): ConfidentialClientApplication {
+    const { authority, msalSystemOptions, msalAuthorityOptions } = this.#options;
     const configuration: Configuration = {
       auth: {
         clientId,
-        authority: authorityUrl(
-          authority,
-          authority.multiTenant ? "organizations" : authority.tenant,
-        ),
+        authority: authorityUrl(authority, tenant),
         ...credential,
         ...(msalAuthorityOptions ?? {}),
       },

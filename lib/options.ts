@@ -1,4 +1,5 @@
 import type { NodeSystemOptions } from "@azure/msal-node";
+import { agentId } from "./agent/agent-selection.js";
 import { isGuid, resolveAuthority, type ResolvedAuthority } from "./authority.js";
 import { configurationError } from "./errors.js";
 import type { TokenCache } from "./cache/token-cache.js";
@@ -107,6 +108,22 @@ export interface OnBehalfOfAuthenticationProviderOptions {
   readonly msalAuthorityOptions?: MsalAuthorityOptions | undefined;
   /** Where to log. Silent by default; never receives a token or a secret. */
   readonly logger?: Logger | undefined;
+  /**
+   * Microsoft Entra agent identities: the client id (a GUID) of the agent identity that Graph
+   * requests act as by default. `clientId` and the credential are then the agent identity
+   * blueprint's. A request can name another agent identity, or none, with
+   * `withAgentIdentity()`, `withAgentUser()` or `withoutAgentIdentity()`.
+   *
+   * @defaultValue none: plain On-Behalf-Of as `clientId`
+   */
+  readonly agentIdentity?: string | undefined;
+  /**
+   * The most agent identities (per tenant) whose MSAL clients and exchange tokens are kept; the
+   * least recently used beyond it is dropped and rebuilt when needed again.
+   *
+   * @defaultValue 1000
+   */
+  readonly maxAgentClients?: number | undefined;
 }
 
 /** Validated, frozen options. @internal */
@@ -125,12 +142,23 @@ export interface ResolvedOptions {
   readonly msalSystemOptions: NodeSystemOptions | undefined;
   readonly msalAuthorityOptions: MsalAuthorityOptions | undefined;
   readonly logger: Logger | undefined;
+  /** The default agent identity, lower-cased. */
+  readonly agentIdentity: string | undefined;
+  readonly maxAgentClients: number;
 }
 
 function duration(value: unknown, option: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     throw configurationError(option, "must be a non-negative number of milliseconds.");
+  }
+  return value;
+}
+
+function positiveInteger(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw configurationError(option, "must be a positive integer.");
   }
   return value;
 }
@@ -237,5 +265,8 @@ export function resolveOptions(input: OnBehalfOfAuthenticationProviderOptions): 
     msalSystemOptions: input.msalSystemOptions,
     msalAuthorityOptions: input.msalAuthorityOptions,
     logger: input.logger,
+    agentIdentity:
+      input.agentIdentity === undefined ? undefined : agentId(input.agentIdentity, "agentIdentity"),
+    maxAgentClients: positiveInteger(input.maxAgentClients, "maxAgentClients", 1000),
   });
 }
