@@ -44,7 +44,7 @@ export function retryDelay(
   facts: ResponseFacts,
   attempt: number,
   policy: RequestPolicy,
-  random = Math.random,
+  random: () => number = Math.random,
 ): number | undefined {
   if (attempt >= policy.maxRetries) return undefined;
   const transient =
