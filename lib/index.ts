@@ -12,6 +12,7 @@ export type {
   OnBehalfOfAuthenticationProviderOptions,
   UserAssertionAccessor,
   MsalAuthorityOptions,
+  RetryOptions,
 } from "./options.js";
 export type { ClientCertificate, ClientAssertionProvider } from "./msal/credentials.js";
 export {
