@@ -7,6 +7,16 @@ import type { JWTPayload } from "jose";
  * @remarks
  * The commonly used claims are typed and normalised here; every claim, as the token carries it, is
  * in `payload`. Claims of v1 and v2 tokens are mapped to the same fields.
+ *
+ * @example Telling users and applications apart
+ * ```ts
+ * const claims = await validateAccessToken(token, options);
+ * if (claims.idtyp === "app") {
+ *   // app-only: authorise by claims.roles
+ * } else {
+ *   console.log(`user ${claims.oid} of tenant ${claims.tid} via app ${claims.clientAppId}`);
+ * }
+ * ```
  */
 export interface AccessTokenClaims {
   /** The token version, from `ver`. */

@@ -28,10 +28,22 @@ export class SigningKeysUnavailable extends Error {
 /** Remote key sets shared by every validator with the same fetch, URL and cache settings. */
 const sharedRemoteSets = new WeakMap<object, Map<string, RemoteJWKSet>>();
 const GLOBAL_FETCH = {};
+/** One fetch per set of extra CAs, so that validators trusting the same CAs share their keys. */
+const trustingFetches = new Map<string, FetchImplementation>();
+
+function fetchFor(ca: readonly (string | Buffer)[]): FetchImplementation {
+  const id = ca.map((pem) => pem.toString()).join("\n");
+  let fetch = trustingFetches.get(id);
+  if (fetch === undefined) {
+    fetch = fetchTrusting(ca);
+    trustingFetches.set(id, fetch);
+  }
+  return fetch;
+}
 
 function remoteSet(source: Extract<ResolvedKeySource, { kind: "remote" }>): RemoteJWKSet {
   const fetch: FetchImplementation | undefined =
-    source.ca === undefined ? source.fetch : fetchTrusting(source.ca);
+    source.ca === undefined ? source.fetch : fetchFor(source.ca);
   const owner: object = fetch ?? GLOBAL_FETCH;
   let sets = sharedRemoteSets.get(owner);
   if (sets === undefined) {

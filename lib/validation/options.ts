@@ -15,6 +15,26 @@ export type AccessTokenKeySource = JWTVerifyGetKey | JSONWebKeySet | string | UR
 /**
  * Options of {@link validateAccessToken}, {@link createAccessTokenValidator} and
  * {@link requireAccessToken}. Give `clientId` and `tenantId` (or `authority`).
+ *
+ * @example A multi-tenant API serving two customer tenants
+ * ```ts
+ * const options: AccessTokenValidationOptions = {
+ *   clientId: process.env.API_CLIENT_ID,
+ *   tenantId: "organizations",
+ *   allowedTenants: [process.env.CONTOSO_TENANT_ID!, process.env.FABRIKAM_TENANT_ID!],
+ *   requiredScopes: ["access_as_user"],
+ * };
+ * ```
+ *
+ * @example The local emulator, whose https certificate is signed by its own CA
+ * ```ts
+ * const options: AccessTokenValidationOptions = {
+ *   clientId: process.env.API_CLIENT_ID,
+ *   tenantId: process.env.TENANT_ID,
+ *   authority: "https://localhost:1234", // keys at https://localhost:1234/<tenant>/discovery/v2.0/keys
+ *   ca: readFileSync("emulator-ca.pem", "utf8"),
+ * };
+ * ```
  */
 export interface AccessTokenValidationOptions {
   /** This web API's application (client) id, a GUID. Tokens whose `aud` is it are accepted. */

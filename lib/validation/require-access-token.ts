@@ -74,6 +74,17 @@ function refuse(res: AccessTokenResponse, refusal: Refusal): void {
   res.end(JSON.stringify(refusal.body));
 }
 
+/** The messages along an error's cause chain, for the log. */
+function reasons(error: unknown): string {
+  const messages: string[] = [];
+  let current = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    messages.push(current.message);
+    current = current.cause;
+  }
+  return messages.length === 0 ? "an unknown failure" : messages.join(": ");
+}
+
 function checkRealm(realm: unknown): string {
   if (realm === undefined) return "";
   if (typeof realm !== "string" || /[^\x20\x21\x23-\x5B\x5D-\x7E]/.test(realm)) {
@@ -161,7 +172,7 @@ export function requireAccessToken(options: RequireAccessTokenOptions): AccessTo
         },
         (error: unknown) => {
           if (isSigningKeyFailure(error) || !isOnBehalfOfError(error)) {
-            log.warn(`cannot validate access tokens: ${String(error)}`);
+            log.warn(`cannot validate access tokens: ${reasons(error)}`);
             next(error);
             return;
           }

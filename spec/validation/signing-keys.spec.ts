@@ -146,6 +146,20 @@ describe("signing keys", () => {
       await refused(validate(publicCloud), publicCloud, INVALID, /issuer/);
     });
 
+    it("shares the downloaded keys between validators that trust the same CA", async () => {
+      const emulator = await serve([keyA], true);
+      const options = {
+        clientId: API_CLIENT_ID,
+        tenantId: TENANT,
+        authority: emulator.origin,
+        ca: [Buffer.from(TEST_CA)],
+      };
+      const token = await mint(keyA, { claims: { iss: `${emulator.origin}/${TENANT}/v2.0` } });
+      await createAccessTokenValidator(options)(token);
+      await createAccessTokenValidator({ ...options, ca: [Buffer.from(TEST_CA)] })(token);
+      assert.equal(emulator.requests(), 1);
+    });
+
     it("refuses to download keys from a server whose certificate it does not trust", async () => {
       const emulator = await serve([keyA], true);
       const validate = createAccessTokenValidator({

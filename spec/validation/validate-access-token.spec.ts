@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { createLocalJWKSet, errors } from "jose";
+import { createLocalJWKSet, errors, generateKeyPair } from "jose";
 import {
   createAccessTokenValidator,
   validateAccessToken,
@@ -78,6 +78,26 @@ describe("validateAccessToken", () => {
     it("a token expired less than `clockSkewMs` ago", async () => {
       const token = await mint(key, { claims: { exp: now() - 30 } });
       assert.equal((await validateAccessToken(token, options)).tid, TENANT);
+    });
+
+    it("claims of unexpected types, mapped to empty values", async () => {
+      const token = await mint(key, {
+        claims: {
+          scp: 7,
+          roles: "Reader",
+          oid: "",
+          azp: undefined,
+          iat: undefined,
+          nbf: undefined,
+        },
+      });
+      const claims = await validateAccessToken(token, options);
+      assert.deepEqual(claims.scp, []);
+      assert.deepEqual(claims.roles, []);
+      assert.equal(claims.oid, undefined);
+      assert.equal(claims.clientAppId, undefined);
+      assert.equal(claims.iat, undefined);
+      assert.equal(claims.nbf, undefined);
     });
 
     it("an app-only token with roles and no scp", async () => {
@@ -207,6 +227,42 @@ describe("validateAccessToken", () => {
       await refused(validateAccessToken(v3, options), v3, INVALID, /version \(ver\)/);
       const badTid = await mint(key, { tid: "contoso.com" });
       await refused(validateAccessToken(badTid, options), badTid, INVALID, /tenant id \(tid\)/);
+    });
+
+    it("a token with a claim of the wrong type", async () => {
+      const token = await mint(key, { claims: { exp: "tomorrow" } });
+      const error = await refused(
+        validateAccessToken(token, options),
+        token,
+        INVALID,
+        /exp claim is invalid/,
+      );
+      assert.ok(error.cause instanceof errors.JWTClaimValidationFailed);
+    });
+
+    it("a token without kid when several keys could match", async () => {
+      const other = await newKey();
+      const token = await mint(key, { header: { kid: undefined } });
+      const both = { ...options, jwks: keySet(key, other) };
+      const error = await refused(
+        validateAccessToken(token, both),
+        token,
+        INVALID,
+        /single signing key/,
+      );
+      assert.ok(error.cause instanceof errors.JWKSMultipleMatchingKeys);
+    });
+
+    it("a token whose resolved key does not fit RS256", async () => {
+      const { publicKey } = await generateKeyPair("ES256");
+      const token = await mint(key);
+      const odd = { ...options, jwks: () => publicKey };
+      await refused(
+        validateAccessToken(token, odd),
+        token,
+        INVALID,
+        /could not be verified|well-formed/,
+      );
     });
 
     it("something that is not a JWT, an empty token and a non-string", async () => {
