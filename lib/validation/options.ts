@@ -49,6 +49,8 @@ export interface AccessTokenValidationOptions {
   /**
    * The tenant id (a GUID) of a single-tenant API, or `"organizations"`/`"common"` for a
    * multi-tenant API, which accepts any tenant's tokens (or those of `allowedTenants`).
+   * `"organizations"` refuses personal Microsoft accounts (the consumer tenant
+   * `9188040d-6c67-4c5b-b112-36a304b66dad`); `"common"` accepts them.
    */
   readonly tenantId?: string | undefined;
   /**
@@ -271,6 +273,9 @@ function resolveKeySource(
   }
   const keysTenant = authority.multiTenant ? "common" : authority.tenant;
   const url = jwksUrl(jwks ?? `${authority.origin}/${keysTenant}/discovery/v2.0/keys`);
+  if (ca !== undefined && url.protocol !== "https:") {
+    throw configurationError("ca", "only applies to signing keys downloaded over https.");
+  }
   return { kind: "remote", url, fetch: jwksFetch, ca, cacheMaxAgeMs, cooldownMs, timeoutMs };
 }
 

@@ -22,6 +22,9 @@ import { fromVerifyError, invalidToken } from "./token-errors.js";
  */
 export type AccessTokenValidator = (token: string) => Promise<AccessTokenClaims>;
 
+/** The tenant of personal Microsoft accounts, which `organizations` excludes. */
+const CONSUMER_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
 /** The claims every Entra access token has, and that the checks below rely on. */
 const REQUIRED_CLAIMS = ["iss", "exp", "tid", "ver"];
 
@@ -57,9 +60,10 @@ function checkIssuerAndTenant(
   }
   const tenant = tid.toLowerCase();
   const { authority, allowedTenants } = options;
-  const accepted = authority.multiTenant
-    ? allowedTenants === undefined || allowedTenants.has(tenant)
-    : tenant === authority.tenant;
+  let accepted: boolean;
+  if (!authority.multiTenant) accepted = tenant === authority.tenant;
+  else if (allowedTenants !== undefined) accepted = allowedTenants.has(tenant);
+  else accepted = authority.tenant === "common" || tenant !== CONSUMER_TENANT;
   if (!accepted) {
     throw invalidToken("The access token comes from a tenant this API does not accept (tid).");
   }

@@ -64,6 +64,7 @@ describe("access-token validation options", () => {
       "jwksFetch",
     ],
     ["an empty ca list", { ...base, ca: [] }, "ca"],
+    ["ca with a plain-http key URL", { ...base, jwks: "http://127.0.0.1:9/keys", ca: "PEM" }, "ca"],
     ["a ca that is not PEM text", loose({ ca: [42] }), "ca"],
   ];
 

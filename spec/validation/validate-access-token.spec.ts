@@ -286,6 +286,15 @@ describe("validateAccessToken", () => {
       await refused(validateAccessToken(spoofed, multi), spoofed, INVALID, /issuer/);
     });
 
+    it("refuses personal Microsoft accounts with organizations, not with common", async () => {
+      const consumers = "9188040d-6c67-4c5b-b112-36a304b66dad";
+      const token = await mint(key, { tid: consumers });
+      const organizations = { ...options, tenantId: "organizations" };
+      await refused(validateAccessToken(token, organizations), token, INVALID, /tenant .*\(tid\)/);
+      const common = { ...options, tenantId: "common" };
+      assert.equal((await validateAccessToken(token, common)).tid, consumers);
+    });
+
     it("accepts only `allowedTenants` when given", async () => {
       const multi = {
         ...options,
