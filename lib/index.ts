@@ -74,3 +74,17 @@ export {
 } from "./agent/middleware-options.js";
 export type { AgentTokenKind, AgentUser, AgentTokenOptions } from "./agent/agent-selection.js";
 export type { AgentClientStats } from "./agent/agent-client-pool.js";
+export {
+  validateAccessToken,
+  createAccessTokenValidator,
+  requireAccessToken,
+  type AccessTokenValidator,
+  type AccessTokenClaims,
+  type AccessTokenValidationOptions,
+  type AccessTokenKeySource,
+  type CertificateAuthorities,
+  type RequireAccessTokenOptions,
+  type AccessTokenMiddleware,
+  type AccessTokenRequest,
+  type AccessTokenResponse,
+} from "./validation/index.js";
