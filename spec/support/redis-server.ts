@@ -274,3 +274,19 @@ async function waitFor(condition: () => boolean, attempts = 100): Promise<void> 
   }
   throw new Error("the Redis cluster did not become ready");
 }
+
+const running: { stop(): Promise<void> }[] = [];
+
+/** Registers a server (or cluster) being started, for {@link stopAll}. */
+export async function started<T extends { stop(): Promise<void> }>(
+  starting: Promise<T>,
+): Promise<T> {
+  const server = await starting;
+  running.push(server);
+  return server;
+}
+
+/** Stops every server registered with {@link started} (none when the suite was skipped). */
+export async function stopAll(): Promise<void> {
+  await Promise.all(running.splice(0).map((server) => server.stop()));
+}

@@ -253,6 +253,7 @@ export class RedisTokenCache implements TokenCache {
       if (ringKey === undefined) continue;
       const opened = openEntry(this.#ring, key, value, ringKey.id);
       if (!opened.ok) {
+        if (mode === "fresh") continue; // reported by the lookup that preceded it
         this.#counters.decryptFailures++;
         this.#log.warn(
           `an entry in Redis could not be read (${opened.reason}: tampered, truncated or stored under another key); treated as a miss`,
