@@ -132,7 +132,15 @@ describe("RedisTokenCache with the clients an application already has", function
           ),
         ),
       );
-      for (const perUser of tokens) assert.equal(new Set(perUser).size, 1);
+      const stats = caches.map((cache) => cache.stats());
+      const why = JSON.stringify(
+        stats.map(({ l2Errors, l2Timeouts, lockWaitFallbacks }) => ({
+          l2Errors,
+          l2Timeouts,
+          lockWaitFallbacks,
+        })),
+      );
+      for (const perUser of tokens) assert.equal(new Set(perUser).size, 1, why);
       assert.equal(exchanges.length, users.length, "one token request per user, fleet-wide");
       const errors = caches.reduce((total, cache) => total + cache.stats().l2Errors, 0);
       assert.equal(errors, 0, "no cross-slot or routing error");
