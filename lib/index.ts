@@ -12,6 +12,7 @@ export type {
   OnBehalfOfAuthenticationProviderOptions,
   UserAssertionAccessor,
   MsalAuthorityOptions,
+  RetryOptions,
 } from "./options.js";
 export type { ClientCertificate, ClientAssertionProvider } from "./msal/credentials.js";
 export {
@@ -26,3 +27,50 @@ export type { CachedToken, TokenCache } from "./cache/token-cache.js";
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from "./cache/memory-token-cache.js";
 export type { TokenStats, TokenCacheEvent } from "./cache/token-engine.js";
 export { runWithUserAssertion, currentUserAssertion } from "./request-context.js";
+export {
+  claimsChallengeResponse,
+  parseClaimsChallenge,
+  type ClaimsChallengeResponse,
+} from "./challenge/claims-challenge.js";
+export {
+  claimsChallengeErrorHandler,
+  type ChallengeResponseLike,
+} from "./challenge/express-error-handler.js";
+export {
+  ContinuousAccessEvaluationHandler,
+  type ClaimsAuthenticationProviderOptions,
+} from "./graph/continuous-access-evaluation-handler.js";
+export {
+  createGraphClient,
+  createGraphMiddleware,
+  type CreateGraphClientOptions,
+} from "./graph/create-graph-client.js";
+export {
+  diagnoseAccessToken,
+  type Diagnosis,
+  type DiagnosisFinding,
+  type DiagnosisSeverity,
+  type DiagnoseOptions,
+} from "./diagnose/diagnose-access-token.js";
+export {
+  tokenCredentialClientAssertion,
+  managedIdentityClientAssertion,
+  workloadIdentityClientAssertion,
+  TOKEN_EXCHANGE_SCOPES,
+  type AssertionTokenCredential,
+  type AssertionAccessToken,
+  type FederatedAssertionOptions,
+  type FederationCloud,
+  type ManagedIdentityAssertionOptions,
+  type WorkloadIdentityAssertionOptions,
+} from "./credentials/token-credential-assertion.js";
+export {
+  withAgentIdentity,
+  withAgentUser,
+  withoutAgentIdentity,
+  type AgentRequestOptions,
+  type AgentIdentityRequestOptions,
+  type PlainRequestOptions,
+} from "./agent/middleware-options.js";
+export type { AgentTokenKind, AgentUser, AgentTokenOptions } from "./agent/agent-selection.js";
+export type { AgentClientStats } from "./agent/agent-client-pool.js";

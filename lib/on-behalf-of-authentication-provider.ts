@@ -1,15 +1,28 @@
-import { hash, randomUUID } from "node:crypto";
-import { ConfidentialClientApplication, type Configuration } from "@azure/msal-node";
+import { hash } from "node:crypto";
+import {
+  ConfidentialClientApplication,
+  type ClientAssertionCallback,
+  type Configuration,
+} from "@azure/msal-node";
 import type {
   AuthenticationProvider,
   AuthenticationProviderOptions,
 } from "@microsoft/microsoft-graph-client";
+import type { AgentClientStats } from "./agent/agent-client-pool.js";
+import {
+  resolveAgentSelection,
+  type AgentTokenOptions,
+  type ResolvedAgentUser,
+} from "./agent/agent-selection.js";
+import { AgentTokens } from "./agent/agent-tokens.js";
+import { requestToken, type LegContext } from "./agent/token-leg.js";
 import { authorityUrl, isGuid } from "./authority.js";
 import { MemoryTokenCache } from "./cache/memory-token-cache.js";
 import { TokenEngine, type FetchedToken, type TokenStats } from "./cache/token-engine.js";
-import { OnBehalfOfError, configurationError } from "./errors.js";
+import { OnBehalfOfError, configurationError, type TokenRequestLeg } from "./errors.js";
 import { createLogger, msalLoggerOptions, type InternalLogger } from "./logger.js";
-import { toOnBehalfOfError } from "./msal/msal-errors.js";
+import type { MsalCredential } from "./msal/credentials.js";
+import { ObservingNetworkClient } from "./msal/network-client.js";
 import {
   resolveOptions,
   type OnBehalfOfAuthenticationProviderOptions,
@@ -17,27 +30,111 @@ import {
 } from "./options.js";
 import { currentUserAssertion } from "./request-context.js";
 import { normalizeScopes, scopesKey } from "./scopes.js";
-import { cleanUserAssertion, inspectUserAssertion } from "./user-assertion.js";
+import {
+  cleanUserAssertion,
+  inspectUserAssertion,
+  type UserAssertionInfo,
+} from "./user-assertion.js";
 
 /**
  * Per-request options. The Graph client passes them from
- * `.middlewareOptions([new AuthenticationHandlerOptions(undefined, options)])`.
+ * `.middlewareOptions([new AuthenticationHandlerOptions(undefined, options)])`, or from the
+ * agent-identity helpers `withAgentIdentity()`, `withAgentUser()` and `withoutAgentIdentity()`.
  */
-export interface OnBehalfOfTokenOptions extends AuthenticationProviderOptions {
+export interface OnBehalfOfTokenOptions extends AuthenticationProviderOptions, AgentTokenOptions {
   /** Scopes for this request instead of the provider's default. */
   scopes?: string[];
   /** The user assertion for this request instead of the accessor's. */
   userAssertion?: string;
+  /**
+   * Claims a resource demanded in a claims challenge (Continuous Access Evaluation), as JSON text.
+   * The token is then requested anew with them, bypassing the cache, and replaces the cached one.
+   */
+  claims?: string;
+  /** Stops waiting for the token; the call fails with `ERR_OBO_ABORTED`. */
+  abortSignal?: AbortSignal;
 }
 
 /** What a token fetch needs. @internal */
-interface OboRequest {
-  readonly assertion: string;
-  readonly scopes: readonly string[];
+type TokenRequest =
+  | {
+      readonly kind: "obo";
+      /** The agent identity acting on behalf of the user; none for a plain exchange. */
+      readonly agentId: string | undefined;
+      readonly assertion: string;
+      readonly scopes: readonly string[];
+      readonly claims: string | undefined;
+    }
+  | {
+      readonly kind: "app-only";
+      readonly agentId: string;
+      readonly tenant: string;
+      readonly scopes: readonly string[];
+      readonly claims: string | undefined;
+    }
+  | {
+      readonly kind: "agent-user";
+      readonly agentId: string;
+      readonly tenant: string;
+      readonly user: ResolvedAgentUser;
+      readonly scopes: readonly string[];
+      readonly claims: string | undefined;
+    };
+
+/** Validates per-request claims: JSON text of a claims request. */
+function readClaims(claims: unknown): string | undefined {
+  if (claims === undefined || claims === "") return undefined;
+  if (typeof claims === "string") {
+    try {
+      const parsed: unknown = JSON.parse(claims);
+      if (typeof parsed === "object" && parsed !== null) return claims;
+    } catch {
+      // reported below
+    }
+  }
+  throw configurationError(
+    "claims",
+    "must be the claims challenge as JSON text (decode Graph's base64 first).",
+  );
+}
+
+/** Rejects with `ERR_OBO_ABORTED` when the caller's signal fires first. */
+async function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  const aborted = (): OnBehalfOfError =>
+    new OnBehalfOfError("ERR_OBO_ABORTED", "The token request was aborted by the caller.", {
+      cause: signal.reason,
+    });
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    throw aborted();
+  }
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      reject(aborted());
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, stop]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
+    work.catch(() => undefined);
+  }
 }
 
 function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
+}
+
+/** App-only (client credentials) tokens exist only for a resource's `/.default` scope. */
+function requireDefaultScopes(scopes: readonly string[]): void {
+  if (!scopes.every((scope) => scope.endsWith("/.default"))) {
+    throw configurationError(
+      "scopes",
+      'must be "<resource>/.default" scopes for app-only tokens, e.g. "https://graph.microsoft.com/.default".',
+    );
+  }
 }
 
 /**
@@ -70,8 +167,12 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   readonly #options: ResolvedOptions;
   readonly #log: InternalLogger;
   readonly #msal: ConfidentialClientApplication;
-  readonly #engine: TokenEngine<OboRequest>;
+  readonly #network: ObservingNetworkClient;
+  readonly #legs: LegContext;
+  readonly #engine: TokenEngine<TokenRequest>;
+  readonly #agents: AgentTokens;
   readonly #keyPrefix: string;
+  readonly #agentKeyPrefix: string;
   readonly #defaultScopesKey: string;
 
   /**
@@ -81,8 +182,16 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   public constructor(options: OnBehalfOfAuthenticationProviderOptions) {
     this.#options = resolveOptions(options);
     this.#log = createLogger(this.#options.logger);
-    this.#msal = this.#createMsalClient();
-    this.#engine = new TokenEngine<OboRequest>({
+    this.#network = new ObservingNetworkClient(this.#options.msalSystemOptions?.networkClient);
+    const { clientId, authority, credential, clientCapabilities } = this.#options;
+    const homeTenant = authority.multiTenant ? "organizations" : authority.tenant;
+    this.#msal = this.#createMsalClient(clientId, homeTenant, credential, true);
+    // Capabilities go on user-token requests only, not on the blueprint's exchange-token requests.
+    const blueprint =
+      clientCapabilities === undefined
+        ? this.#msal
+        : this.#createMsalClient(clientId, homeTenant, credential, false);
+    this.#engine = new TokenEngine<TokenRequest>({
       cache: this.#options.tokenCache ?? new MemoryTokenCache(),
       fetch: (request) => this.#exchange(request),
       log: this.#log,
@@ -92,8 +201,27 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       clockSkewMs: this.#options.clockSkewMs,
       onEvent: this.#options.onCacheEvent,
     });
-    const { authority, clientId } = this.#options;
+    this.#legs = {
+      log: this.#log,
+      countTokenRequest: (leg: TokenRequestLeg): void => {
+        this.#engine.countTokenRequest(leg);
+      },
+      policy: this.#options.policy,
+      network: this.#network,
+    };
+    this.#agents = new AgentTokens({
+      ...this.#legs,
+      blueprint,
+      blueprintId: clientId,
+      authority,
+      createClient: (agentId: string, tenant: string, clientAssertion: ClientAssertionCallback) =>
+        this.#createMsalClient(agentId, tenant, { clientAssertion }, true),
+      maxClients: this.#options.maxAgentClients,
+      expirySkewMs: this.#options.expirySkewMs,
+      refreshAheadMs: this.#options.refreshAheadMs,
+    });
     this.#keyPrefix = `obo|${authority.host}|${authority.tenant}|${clientId}|`;
+    this.#agentKeyPrefix = `agent|${authority.host}|${authority.tenant}|${clientId}|`;
     this.#defaultScopesKey = scopesKey(this.#options.scopes);
   }
 
@@ -101,20 +229,84 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
    * Returns an access token for Microsoft Graph on behalf of the current user. The Graph client
    * calls it before every request.
    *
-   * @param options - per-request scopes or user assertion
+   * @remarks
+   * With agent identities (the `agentIdentity` option, or per request), the token is the agent
+   * identity's: on behalf of the current user (`tokenKind` `"obo"`, the default), its own app-only
+   * token (`"app-only"`), or its user account's (`"agent-user"`, with `agentUser`). The last two
+   * never read the user assertion.
+   *
+   * @param options - per-request scopes, user assertion or agent identity
    * @returns the bearer token
    * @throws {@link OnBehalfOfError} with one of the `ERR_OBO_*` codes
+   *
+   * @example
+   * ```ts
+   * const token = await authProvider.getAccessToken({ agentIdentity: AGENT_ID, tokenKind: "app-only" });
+   * ```
    */
   public async getAccessToken(options?: OnBehalfOfTokenOptions): Promise<string> {
+    const signal = options?.abortSignal;
+    if (signal === undefined) return this.#acquire(options);
+    return abortable(this.#acquire(options), signal);
+  }
+
+  async #acquire(options: OnBehalfOfTokenOptions | undefined): Promise<string> {
+    const selection = resolveAgentSelection(options, this.#options);
+    const claims = readClaims(options?.claims);
+    const forceRefresh = claims !== undefined;
     let scopes = this.#options.scopes;
     let scopeKey = this.#defaultScopesKey;
     if (options?.scopes !== undefined) {
       scopes = normalizeScopes(options.scopes, "scopes");
       scopeKey = scopesKey(scopes);
     }
-    const assertion = await this.#readUserAssertion(options?.userAssertion);
-    const key = `${this.#keyPrefix}${hash("sha256", assertion, "base64url")}|${scopeKey}`;
-    return this.#engine.acquire({ key, request: { assertion, scopes } });
+    switch (selection.kind) {
+      case "none": {
+        const assertion = await this.#readUserAssertion(options?.userAssertion);
+        const key = `${this.#keyPrefix}${hash("sha256", assertion, "base64url")}|${scopeKey}`;
+        return this.#engine.acquire({
+          key,
+          forceRefresh,
+          request: { kind: "obo", agentId: undefined, assertion, scopes, claims },
+        });
+      }
+      case "obo": {
+        const { agentId } = selection;
+        const assertion = await this.#readUserAssertion(options?.userAssertion);
+        const user = hash("sha256", assertion, "base64url");
+        return this.#engine.acquire({
+          key: `${this.#agentKeyPrefix}${agentId}|obo|${user}|${scopeKey}`,
+          forceRefresh,
+          request: { kind: "obo", agentId, assertion, scopes, claims },
+        });
+      }
+      case "app-only": {
+        const { agentId, tenant } = selection;
+        requireDefaultScopes(scopes);
+        return this.#engine.acquire({
+          key: `${this.#agentKeyPrefix}${agentId}|app-only|${tenant}|${scopeKey}`,
+          forceRefresh,
+          request: { kind: "app-only", agentId, tenant, scopes, claims },
+        });
+      }
+      case "agent-user": {
+        const { agentId, tenant, user } = selection;
+        const userKey = hash("sha256", user.key, "base64url");
+        return this.#engine.acquire({
+          key: `${this.#agentKeyPrefix}${agentId}|agent-user|${tenant}|${userKey}|${scopeKey}`,
+          forceRefresh,
+          request: { kind: "agent-user", agentId, tenant, user, scopes, claims },
+        });
+      }
+    }
+  }
+
+  /**
+   * Counters of the agent identities' MSAL clients: how many are held (at most
+   * `maxAgentClients`), created and evicted.
+   */
+  public agentStats(): AgentClientStats {
+    return this.#agents.stats();
   }
 
   /**
@@ -171,64 +363,88 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
     return claimedTenant;
   }
 
-  async #exchange(request: OboRequest): Promise<FetchedToken> {
-    const info = inspectUserAssertion(request.assertion, Date.now(), this.#options.clockSkewMs);
-    const tenant = this.#resolveTenant(info.tenantId);
-    const correlationId = randomUUID();
-    this.#log.info(
-      `requesting an On-Behalf-Of token (tenant=${tenant}, correlationId=${correlationId})`,
-    );
-    this.#engine.countTokenRequest("obo");
-    try {
-      const result = await this.#msal.acquireTokenOnBehalfOf({
-        oboAssertion: request.assertion,
-        scopes: [...request.scopes],
-        authority: authorityUrl(this.#options.authority, tenant),
-        correlationId,
-        skipCache: true,
-      });
-      if (result?.accessToken === undefined || result.accessToken === "") {
-        throw new OnBehalfOfError(
-          "ERR_OBO_TOKEN_REQUEST_FAILED",
-          "Entra returned no access token.",
-          {
-            leg: "obo",
-            correlationId,
-          },
+  async #exchange(request: TokenRequest): Promise<FetchedToken> {
+    switch (request.kind) {
+      case "app-only":
+        return this.#agents.appOnly(
+          request.agentId,
+          request.tenant,
+          request.scopes,
+          request.claims,
         );
+      case "agent-user":
+        return this.#agents.agentUser(
+          request.agentId,
+          request.tenant,
+          request.user,
+          request.scopes,
+          request.claims,
+        );
+      case "obo": {
+        const info = inspectUserAssertion(request.assertion, Date.now(), this.#options.clockSkewMs);
+        const tenant = this.#resolveTenant(info.tenantId);
+        if (request.agentId === undefined) return this.#exchangeAsClient(request, tenant, info);
+        const token = await this.#agents.onBehalfOf(
+          request.agentId,
+          tenant,
+          request.assertion,
+          request.scopes,
+          request.claims,
+        );
+        return { ...token, assertionExpiresAt: info.expiresAtMs };
       }
-      return {
-        accessToken: result.accessToken,
-        expiresAt: result.expiresOn?.getTime() ?? Date.now() + 3_600_000,
-        assertionExpiresAt: info.expiresAtMs,
-      };
-    } catch (error) {
-      const failure = toOnBehalfOfError(error, "obo", correlationId);
-      this.#log.warn(
-        `On-Behalf-Of exchange failed: ${failure.code} ${failure.error ?? ""} (correlationId=${failure.correlationId ?? correlationId})`,
-      );
-      throw failure;
-    } finally {
-      // Our cache is the cache: keep MSAL's store (and its cross-user throttle entries) empty.
-      this.#msal.clearCache();
     }
   }
 
-  #createMsalClient(): ConfidentialClientApplication {
-    const { clientId, authority, credential, msalSystemOptions, msalAuthorityOptions } =
+  async #exchangeAsClient(
+    request: {
+      readonly assertion: string;
+      readonly scopes: readonly string[];
+      readonly claims: string | undefined;
+    },
+    tenant: string,
+    info: UserAssertionInfo,
+  ): Promise<FetchedToken> {
+    const authority = authorityUrl(this.#options.authority, tenant);
+    const token = await requestToken(
+      this.#legs,
+      "obo",
+      `an On-Behalf-Of token (tenant=${tenant}${request.claims === undefined ? "" : ", with claims"})`,
+      this.#msal,
+      (correlationId) =>
+        this.#msal.acquireTokenOnBehalfOf({
+          oboAssertion: request.assertion,
+          scopes: [...request.scopes],
+          authority,
+          correlationId,
+          skipCache: true,
+          ...(request.claims === undefined ? {} : { claims: request.claims }),
+        }),
+    );
+    return { ...token, assertionExpiresAt: info.expiresAtMs };
+  }
+
+  #createMsalClient(
+    clientId: string,
+    tenant: string,
+    credential: MsalCredential,
+    withCapabilities: boolean,
+  ): ConfidentialClientApplication {
+    const { authority, msalSystemOptions, msalAuthorityOptions, clientCapabilities } =
       this.#options;
     const configuration: Configuration = {
       auth: {
         clientId,
-        authority: authorityUrl(
-          authority,
-          authority.multiTenant ? "organizations" : authority.tenant,
-        ),
+        authority: authorityUrl(authority, tenant),
         ...credential,
         ...(msalAuthorityOptions ?? {}),
+        ...(withCapabilities && clientCapabilities !== undefined
+          ? { clientCapabilities: [...clientCapabilities] }
+          : {}),
       },
       system: {
         ...(msalSystemOptions ?? {}),
+        networkClient: this.#network,
         loggerOptions: msalLoggerOptions(this.#log),
       },
     };

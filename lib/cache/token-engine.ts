@@ -27,9 +27,22 @@ export interface TokenStats {
 
 /** Something the token cache did, for metrics systems. See `onCacheEvent`. */
 export type TokenCacheEvent =
-  | { readonly type: "hit" | "miss" | "coalesced" | "refresh" }
-  | { readonly type: "token-request"; readonly leg: string }
-  | { readonly type: "failure"; readonly code: string };
+  | {
+      /** A cache hit, a miss, a wait on another caller's request, or a renewal ahead of expiry. */
+      readonly type: "hit" | "miss" | "coalesced" | "refresh";
+    }
+  | {
+      /** A request sent to the token endpoint. */
+      readonly type: "token-request";
+      /** Which request: `obo`, `exchange-token`, `app-only` or `agent-user`. */
+      readonly leg: string;
+    }
+  | {
+      /** An acquisition failed. */
+      readonly type: "failure";
+      /** The `ERR_OBO_*` code of the failure. */
+      readonly code: string;
+    };
 
 /** What a fetch returns to the engine. @internal */
 export interface FetchedToken {

@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import nock from "nock";
+import {
+  managedIdentityClientAssertion,
+  tokenCredentialClientAssertion,
+  workloadIdentityClientAssertion,
+} from "../../lib/credentials/token-credential-assertion.js";
+import { OnBehalfOfAuthenticationProvider } from "../../lib/index.js";
+import { formOf, mockOboEndpoint } from "../support/entra.js";
+import { API_CLIENT_ID, TENANT, userToken } from "../support/tokens.js";
+
+const UAMI = "cccccccc-0000-4000-8000-00000000000c";
+
+describe("federated client assertions", () => {
+  describe("tokenCredentialClientAssertion", () => {
+    it("asks for the token-exchange audience of the cloud, caches the token, and shares one request", async () => {
+      const asked: string[] = [];
+      const credential = {
+        getToken: async (scope: string | string[]) => {
+          asked.push(String(scope));
+          await Promise.resolve();
+          return { token: `mi-${asked.length}`, expiresOnTimestamp: Date.now() + 3_600_000 };
+        },
+      };
+      const assertion = tokenCredentialClientAssertion(credential, { cloud: "usgov" });
+      const results = await Promise.all([
+        assertion({ clientId: "x" }),
+        assertion({ clientId: "x" }),
+      ]);
+      assert.deepEqual(results, ["mi-1", "mi-1"]);
+      assert.equal(await assertion({ clientId: "x" }), "mi-1");
+      assert.deepEqual(asked, ["api://AzureADTokenExchangeUSGov/.default"]);
+    });
+
+    it("fetches again shortly before expiry, and wraps a failure in a typed error", async () => {
+      let n = 0;
+      let fail = false;
+      const credential = {
+        getToken: () => {
+          n++;
+          if (fail) return Promise.reject(new Error("imds down"));
+          return Promise.resolve({ token: `mi-${n}`, expiresOnTimestamp: Date.now() + 60_000 });
+        },
+      };
+      const assertion = tokenCredentialClientAssertion(credential, { refreshMarginMs: 120_000 });
+      assert.equal(await assertion({ clientId: "x" }), "mi-1");
+      assert.equal(
+        await assertion({ clientId: "x" }),
+        "mi-2",
+        "inside the refresh margin: fetched again",
+      );
+      fail = true;
+      await assert.rejects(Promise.resolve(assertion({ clientId: "x" })), {
+        code: "ERR_OBO_TOKEN_REQUEST_FAILED",
+      });
+    });
+
+    it("refuses something that is not a credential, or an unknown cloud", () => {
+      assert.throws(() => tokenCredentialClientAssertion({} as never), {
+        code: "ERR_OBO_CONFIGURATION",
+      });
+      assert.throws(
+        () =>
+          tokenCredentialClientAssertion(
+            { getToken: () => Promise.resolve(null) },
+            { cloud: "mars" as never },
+          ),
+        { code: "ERR_OBO_CONFIGURATION" },
+      );
+    });
+  });
+
+  describe("managedIdentityClientAssertion", () => {
+    it("gets a managed identity token from IMDS and sends it as the OBO request's client assertion", async () => {
+      const imds: URLSearchParams[] = [];
+      nock("http://169.254.169.254")
+        .get("/metadata/identity/oauth2/token")
+        .query(true)
+        .reply(function (uri) {
+          imds.push(new URL(uri, "http://169.254.169.254").searchParams);
+          assert.equal(this.req.headers.metadata, "true");
+          return [
+            200,
+            {
+              access_token: "managed-identity-token",
+              expires_in: "3599",
+              expires_on: String(Math.floor(Date.now() / 1000) + 3599),
+              resource: "api://AzureADTokenExchange",
+              token_type: "Bearer",
+            },
+          ];
+        });
+      const exchanges = mockOboEndpoint({ times: 2 });
+      const provider = new OnBehalfOfAuthenticationProvider({
+        clientId: API_CLIENT_ID,
+        tenantId: TENANT,
+        clientAssertion: managedIdentityClientAssertion({ clientId: UAMI }),
+      });
+      await provider.getAccessToken({
+        userAssertion: await userToken({ oid: "alice", tid: TENANT }),
+      });
+      await provider.getAccessToken({
+        userAssertion: await userToken({ oid: "bob", tid: TENANT }),
+      });
+      assert.equal(imds.length, 1, "the managed identity token is cached");
+      const [query] = imds;
+      assert.ok(query);
+      assert.equal(query.get("resource"), "api://AzureADTokenExchange");
+      assert.equal(query.get("client_id"), UAMI);
+      for (const exchange of exchanges) {
+        assert.equal(exchange.form.client_assertion, "managed-identity-token");
+        assert.equal(
+          exchange.form.client_assertion_type,
+          "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        );
+      }
+    });
+  });
+
+  describe("workloadIdentityClientAssertion", () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), "wi-"));
+    });
+    after(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("exchanges the projected token file for a token-exchange token used as client assertion", async () => {
+      const file = join(dir, "azure-identity-token");
+      writeFileSync(file, "projected-service-account-token");
+      const wiRequests: Partial<Record<string, string>>[] = [];
+      nock("https://login.microsoftonline.com")
+        .post(`/${TENANT}/oauth2/v2.0/token`, (body: unknown) => {
+          const form = formOf(body);
+          if (form.grant_type !== "client_credentials") return false;
+          wiRequests.push(form);
+          return true;
+        })
+        .query(true)
+        .reply(200, {
+          token_type: "Bearer",
+          expires_in: 3599,
+          access_token: "workload-federated-token",
+        });
+      const exchanges = mockOboEndpoint();
+      const provider = new OnBehalfOfAuthenticationProvider({
+        clientId: API_CLIENT_ID,
+        tenantId: TENANT,
+        clientAssertion: workloadIdentityClientAssertion({
+          clientId: UAMI,
+          tenantId: TENANT,
+          tokenFilePath: file,
+        }),
+      });
+      await provider.getAccessToken({
+        userAssertion: await userToken({ oid: "alice", tid: TENANT }),
+      });
+      const [wi] = wiRequests;
+      assert.ok(wi);
+      assert.equal(wi.client_assertion, "projected-service-account-token");
+      assert.equal(wi.client_id, UAMI);
+      assert.equal(wi.scope, "api://AzureADTokenExchange/.default");
+      assert.equal(exchanges[0]?.form.client_assertion, "workload-federated-token");
+    });
+  });
+});
