@@ -1,4 +1,4 @@
-/** The state of a {@link CircuitBreaker}. */
+/** The state of the circuit breaker in front of Redis: `open` while calls are refused. */
 export type CircuitState = "closed" | "open" | "half-open";
 
 /** Settings of a {@link CircuitBreaker}. @internal */

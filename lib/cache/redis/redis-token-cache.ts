@@ -111,7 +111,7 @@ export class RedisTokenCache implements TokenCache {
   /**
    * @param options - the ioredis client, the encryption key ring and behaviour; validated here,
    * before any Redis command
-   * @throws {@link OnBehalfOfError} `ERR_OBO_CONFIGURATION` naming the offending option
+   * @throws `OnBehalfOfError` with `ERR_OBO_CONFIGURATION`, naming the offending option
    */
   public constructor(options: RedisTokenCacheOptions) {
     this.#options = resolveRedisOptions(options);
@@ -140,7 +140,11 @@ export class RedisTokenCache implements TokenCache {
     return this.#store.state;
   }
 
-  /** {@inheritDoc TokenCache.get} */
+  /**
+   * The entry for `key`: from memory, synchronously, when it is there; otherwise from Redis (which
+   * then also fills memory). Never rejects: an absent, expired or unreadable entry, a Redis error, a
+   * time-out or an open circuit is `undefined`.
+   */
   public get(key: string): CachedToken | undefined | Promise<CachedToken | undefined> {
     const inMemory = this.#l1?.get(key);
     if (inMemory !== undefined) return inMemory;
@@ -148,14 +152,20 @@ export class RedisTokenCache implements TokenCache {
     return this.#readShared(key, "lookup");
   }
 
-  /** {@inheritDoc TokenCache.set} */
+  /**
+   * Stores the entry in memory and, encrypted under the primary key with a TTL that ends when the
+   * token expires, in Redis (unless `coordinate` already stored it). Never rejects.
+   */
   public set(key: string, entry: CachedToken): void | Promise<void> {
     this.#l1?.set(key, entry);
     if (this.#stored.has(entry) || !this.#store.available()) return;
     return this.#writeShared(key, entry);
   }
 
-  /** {@inheritDoc TokenCache.delete} */
+  /**
+   * Removes the entry from memory and from Redis (under every key of the ring). Other instances'
+   * memory keeps its copy until it expires. Never rejects.
+   */
   public async delete(key: string): Promise<void> {
     this.#l1?.delete(key);
     await this.#store.remove(this.#ring.keys.map((ringKey) => this.#entryName(ringKey, key)));
@@ -197,7 +207,7 @@ export class RedisTokenCache implements TokenCache {
     }
   }
 
-  /** {@inheritDoc TokenCache.stats} */
+  /** The counters of both levels and of the circuit breaker. */
   public stats(): RedisTokenCacheStats {
     const l1 = this.#l1?.stats() ?? {};
     const store = this.#store.counters();
