@@ -99,14 +99,14 @@ async function verifyExchangeTokenAssertion(
     throw aadsts.clientAssertionBadSignature();
   }
   const t1 = verified.payload;
+  if (!audiencesOf(t1).some((aud) => aud.toLowerCase() === TOKEN_EXCHANGE_RESOURCE.toLowerCase())) {
+    throw aadsts.ficWrongAudience(audiencesOf(t1).join(", "));
+  }
   if (t1.iss !== issuerOf(ctx.origin, tenant.id)) {
     throw aadsts.ficNoMatchingIssuer(
       app.clientId,
-      "The exchange token was issued by another tenant: request it in the agent identity's tenant.",
+      `The exchange token's issuer '${String(t1.iss)}' is not this tenant's: request it in the agent identity's tenant.`,
     );
-  }
-  if (!audiencesOf(t1).some((aud) => aud.toLowerCase() === TOKEN_EXCHANGE_RESOURCE.toLowerCase())) {
-    throw aadsts.ficWrongAudience(audiencesOf(t1).join(", "));
   }
   if (t1.idtyp !== "app") throw aadsts.ficUserToken();
   const fmi = fmiPathOf(t1.sub);
