@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { InteractionRequiredAuthError, ServerError } from "@azure/msal-node";
-import { SignJWT, createRemoteJWKSet, customFetch, generateKeyPair, importPKCS8, jwtVerify } from "jose";
+import { SignJWT, createRemoteJWKSet, customFetch, importPKCS8, jwtVerify } from "jose";
 import {
   GRAPH_APP_ID,
   generateClientCertificate,
@@ -11,6 +11,7 @@ import {
   GRAPH_DEFAULT,
   cca,
   claimsOf,
+  forgeryKey,
   rejectsWithEntra,
   useEmulator,
 } from "./support/emulator.js";
@@ -141,7 +142,7 @@ describe("emulator token endpoint", () => {
     });
 
     it("refuses an assertion not signed by the emulator with AADSTS50013", async () => {
-      const { privateKey } = await generateKeyPair("RS256");
+      const privateKey = await forgeryKey();
       const genuine = claimsOf(await alice());
       const forged = await new SignJWT(genuine)
         .setProtectedHeader({ alg: "RS256", kid: "forged" })

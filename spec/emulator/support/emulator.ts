@@ -4,7 +4,7 @@ import {
   ConfidentialClientApplication,
   type ClientAssertionCallback,
 } from "@azure/msal-node";
-import { decodeJwt, type JWTPayload } from "jose";
+import { decodeJwt, generateKeyPair, type JWTPayload } from "jose";
 import { startEmulator, type Emulator } from "../../../lib/emulator/index.js";
 
 let shared: Promise<Emulator> | undefined;
@@ -108,3 +108,11 @@ export function claimsOf(token: string): JWTPayload {
 
 export const GRAPH_DEFAULT = "https://graph.microsoft.com/.default";
 export const TOKEN_EXCHANGE_DEFAULT = "api://AzureADTokenExchange/.default";
+
+let forger: ReturnType<typeof generateKeyPair> | undefined;
+
+/** An RSA key that is not the emulator's, for forged tokens (generated once: RSA is slow). */
+export async function forgeryKey(): Promise<CryptoKey> {
+  forger ??= generateKeyPair("RS256");
+  return (await forger).privateKey;
+}
