@@ -82,7 +82,7 @@ describe("emulator agent identities (protocol.md Appendix A, with msal-node)", (
     assert.equal(claims.xms_par_app_azp, blueprint.clientId);
     assert.equal(claims.scp, "User.Read User.ReadBasic.All", "inherited from the blueprint");
     assert.equal(result?.account?.username, "alice@contoso.example");
-    const me = await graphGet(result?.accessToken ?? "", "/me");
+    const me = await graphGet(result.accessToken, "/me");
     assert.equal(me.displayName, "Alice Adams");
     assert.equal(emulator().count({ flow: "exchange_token" }), 1);
     assert.equal(emulator().count({ flow: "obo", clientId: agent.clientId }), 1);
@@ -144,7 +144,11 @@ describe("emulator agent identities (protocol.md Appendix A, with msal-node)", (
 
     it("refuses a T1 issued for another agent (fmi_path), or without fmi_path (AADSTS700213)", async () => {
       const other = randomUUID();
-      emulator().registerApp({ clientId: other, kind: "agent", blueprint: ids().blueprint.clientId });
+      emulator().registerApp({
+        clientId: other,
+        kind: "agent",
+        blueprint: ids().blueprint.clientId,
+      });
       for (const path of [() => other, () => undefined]) {
         await rejectsWithEntra(
           agentClient(ids().agent.clientId, path).acquireTokenByClientCredential({
@@ -171,15 +175,22 @@ describe("emulator agent identities (protocol.md Appendix A, with msal-node)", (
     it("refuses a T1 from an app that is not a blueprint, and fmi_path from such an app", async () => {
       const { api, agent } = ids();
       await rejectsWithEntra(
-        cca(emulator(), { clientId: api.clientId, clientSecret: api.clientSecret })
-          .acquireTokenByClientCredential({ scopes: [TOKEN_EXCHANGE_DEFAULT], fmiPath: agent.clientId }),
+        cca(emulator(), {
+          clientId: api.clientId,
+          clientSecret: api.clientSecret,
+        }).acquireTokenByClientCredential({
+          scopes: [TOKEN_EXCHANGE_DEFAULT],
+          fmiPath: agent.clientId,
+        }),
         { errorCode: "unauthorized_client" },
       );
     });
 
     it("refuses user_fic for a user that is not the agent's user account (AADSTS50034)", async () => {
       const agentCca = agentClient();
-      const t2 = await agentCca.acquireTokenByClientCredential({ scopes: [TOKEN_EXCHANGE_DEFAULT] });
+      const t2 = await agentCca.acquireTokenByClientCredential({
+        scopes: [TOKEN_EXCHANGE_DEFAULT],
+      });
       await rejectsWithEntra(
         agentCca.acquireTokenByUserFederatedIdentityCredential({
           scopes: [GRAPH_DEFAULT],
@@ -192,8 +203,10 @@ describe("emulator agent identities (protocol.md Appendix A, with msal-node)", (
 
     it("refuses a client secret for an agent, which has none (AADSTS7000215), and registering one", async () => {
       await rejectsWithEntra(
-        cca(emulator(), { clientId: ids().agent.clientId, clientSecret: "guess" })
-          .acquireTokenByClientCredential({ scopes: [GRAPH_DEFAULT] }),
+        cca(emulator(), {
+          clientId: ids().agent.clientId,
+          clientSecret: "guess",
+        }).acquireTokenByClientCredential({ scopes: [GRAPH_DEFAULT] }),
         { errorCode: "invalid_client", aadsts: 7000215 },
       );
       assert.throws(

@@ -38,11 +38,17 @@ describe("emulator TLS and client wiring", () => {
   });
 
   it("is refused by a client that was not handed the CA", async () => {
-    await assert.rejects(fetch(`${emulator().origin}/contoso.example/discovery/v2.0/keys`), (error: unknown) => {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      assert.match(cause?.code ?? "", /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER_CERT/);
-      return true;
-    });
+    await assert.rejects(
+      fetch(`${emulator().origin}/contoso.example/discovery/v2.0/keys`),
+      (error: unknown) => {
+        const cause = (error as { cause?: { code?: string } }).cause;
+        assert.match(
+          cause?.code ?? "",
+          /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER_CERT/,
+        );
+        return true;
+      },
+    );
   });
 
   it(`works as a dispatcher with Node's bundled undici ${process.versions.undici ?? ""}`, async () => {
@@ -52,7 +58,7 @@ describe("emulator TLS and client wiring", () => {
     const jwks = (await response.json()) as { keys: { kid: string; kty: string; use: string }[] };
     assert.equal(jwks.keys.length, 1);
     assert.equal(jwks.keys[0]?.kty, "RSA");
-    assert.equal(jwks.keys[0]?.use, "sig");
+    assert.equal(jwks.keys[0].use, "sig");
   });
 
   it("lets a child process trust it through NODE_EXTRA_CA_CERTS", async () => {
@@ -63,10 +69,16 @@ describe("emulator TLS and client wiring", () => {
       const url = `${emulator().origin}/fabrikam.example/v2.0/.well-known/openid-configuration`;
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        ["-e", `fetch(${JSON.stringify(url)}).then(r => r.json()).then(j => console.log(j.issuer))`],
+        [
+          "-e",
+          `fetch(${JSON.stringify(url)}).then(r => r.json()).then(j => console.log(j.issuer))`,
+        ],
         { env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: caFile }, timeout: 10_000 },
       );
-      assert.equal(stdout.trim(), `${emulator().origin}/${emulator().defaults.tenants.fabrikam.id}/v2.0`);
+      assert.equal(
+        stdout.trim(),
+        `${emulator().origin}/${emulator().defaults.tenants.fabrikam.id}/v2.0`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -74,9 +86,17 @@ describe("emulator TLS and client wiring", () => {
 
   it("provider options need no discovery request for the configured tenant", async () => {
     const options = emulator().providerOptions({ tenant: "contoso.example" });
-    assert.equal(options.authority, `${emulator().origin}/${emulator().defaults.tenants.contoso.id}`);
-    assert.deepEqual(options.msalAuthorityOptions.knownAuthorities, [`localhost:${emulator().port}`]);
-    const metadata = JSON.parse(options.msalAuthorityOptions.authorityMetadata ?? "") as Record<string, string>;
+    assert.equal(
+      options.authority,
+      `${emulator().origin}/${emulator().defaults.tenants.contoso.id}`,
+    );
+    assert.deepEqual(options.msalAuthorityOptions.knownAuthorities, [
+      `localhost:${emulator().port}`,
+    ]);
+    const metadata = JSON.parse(options.msalAuthorityOptions.authorityMetadata ?? "") as Record<
+      string,
+      string
+    >;
     assert.deepEqual(Object.keys(metadata).sort(), [
       "authorization_endpoint",
       "end_session_endpoint",
@@ -86,7 +106,12 @@ describe("emulator TLS and client wiring", () => {
     ]);
     const { api } = emulator().defaults.apps;
     const client = new ConfidentialClientApplication({
-      auth: { clientId: api.clientId, clientSecret: api.clientSecret, authority: options.authority, ...options.msalAuthorityOptions },
+      auth: {
+        clientId: api.clientId,
+        clientSecret: api.clientSecret,
+        authority: options.authority,
+        ...options.msalAuthorityOptions,
+      },
       system: options.msalSystemOptions,
     });
     await client.acquireTokenOnBehalfOf({
@@ -114,11 +139,18 @@ describe("emulator TLS and client wiring", () => {
       authority: emulator().authority("fabrikam.example"),
     });
     assert.equal(claimsOf(result?.accessToken ?? "").tid, emulator().defaults.tenants.fabrikam.id);
-    assert.ok(emulator().count({ endpoint: "discovery", tenant: emulator().defaults.tenants.fabrikam.id }) >= 1);
+    assert.ok(
+      emulator().count({
+        endpoint: "discovery",
+        tenant: emulator().defaults.tenants.fabrikam.id,
+      }) >= 1,
+    );
   });
 
   it("serves /organizations discovery with the {tenantid} issuer template", async () => {
-    const config = (await (await emulator().fetch("/organizations/v2.0/.well-known/openid-configuration")).json()) as {
+    const config = (await (
+      await emulator().fetch("/organizations/v2.0/.well-known/openid-configuration")
+    ).json()) as {
       issuer: string;
       token_endpoint: string;
     };

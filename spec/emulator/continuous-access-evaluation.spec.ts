@@ -27,7 +27,10 @@ describe("emulator continuous access evaluation", () => {
   it("challenges a revoked user's tokens until a token requested with the claims is presented", async () => {
     const assertion = await emulator().signIn({ user: "alice@contoso.example" });
     const client = apiClient(["cp1"]);
-    const before = await client.acquireTokenOnBehalfOf({ oboAssertion: assertion, scopes: [GRAPH_DEFAULT] });
+    const before = await client.acquireTokenOnBehalfOf({
+      oboAssertion: assertion,
+      scopes: [GRAPH_DEFAULT],
+    });
     const bobToken = await client.acquireTokenOnBehalfOf({
       oboAssertion: await emulator().signIn({ user: "bob@contoso.example" }),
       scopes: [GRAPH_DEFAULT],
@@ -47,17 +50,26 @@ describe("emulator continuous access evaluation", () => {
     assert.equal(body.error.code, "InvalidAuthenticationToken");
     assert.match(body.error.message, /^Continuous access evaluation resulted in challenge/);
     const { claims, decoded } = challengeOf(header);
-    const nbf = (decoded as { access_token: { nbf: { essential: boolean; value: string } } }).access_token.nbf;
+    const nbf = (decoded as { access_token: { nbf: { essential: boolean; value: string } } })
+      .access_token.nbf;
     assert.equal(nbf.essential, true);
     assert.match(nbf.value, /^\d{10}$/);
-    assert.equal((await me(bobToken?.accessToken ?? "")).status, 200, "other users are not revoked");
+    assert.equal(
+      (await me(bobToken?.accessToken ?? "")).status,
+      200,
+      "other users are not revoked",
+    );
 
     const withoutClaims = await apiClient(["cp1"]).acquireTokenOnBehalfOf({
       oboAssertion: assertion,
       scopes: [GRAPH_DEFAULT],
       skipCache: true,
     });
-    assert.equal((await me(withoutClaims?.accessToken ?? "")).status, 401, "a token without the claims");
+    assert.equal(
+      (await me(withoutClaims?.accessToken ?? "")).status,
+      401,
+      "a token without the claims",
+    );
 
     const withClaims = await client.acquireTokenOnBehalfOf({
       oboAssertion: assertion,
@@ -71,15 +83,25 @@ describe("emulator continuous access evaluation", () => {
 
   it("can challenge only tokens of clients that declared cp1, as Graph does", async () => {
     const assertion = await emulator().signIn({ user: "bob@contoso.example" });
-    const plain = await apiClient().acquireTokenOnBehalfOf({ oboAssertion: assertion, scopes: [GRAPH_DEFAULT] });
-    const capable = await apiClient(["cp1"]).acquireTokenOnBehalfOf({ oboAssertion: assertion, scopes: [GRAPH_DEFAULT] });
+    const plain = await apiClient().acquireTokenOnBehalfOf({
+      oboAssertion: assertion,
+      scopes: [GRAPH_DEFAULT],
+    });
+    const capable = await apiClient(["cp1"]).acquireTokenOnBehalfOf({
+      oboAssertion: assertion,
+      scopes: [GRAPH_DEFAULT],
+    });
     emulator().revokeSessions("bob@contoso.example", { requireClientCapability: true });
     assert.equal((await me(plain?.accessToken ?? "")).status, 200);
     assert.equal((await me(capable?.accessToken ?? "")).status, 401);
   });
 
   it("forgets revocations on reset", async () => {
-    const token = await emulator().signIn({ user: "carol@contoso.example", clientId: "https://graph.microsoft.com", scopes: ["User.Read"] });
+    const token = await emulator().signIn({
+      user: "carol@contoso.example",
+      clientId: "https://graph.microsoft.com",
+      scopes: ["User.Read"],
+    });
     emulator().revokeSessions("carol@contoso.example");
     assert.equal((await me(token)).status, 401);
     emulator().reset();

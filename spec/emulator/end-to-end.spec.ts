@@ -23,7 +23,10 @@ describe("emulator, end to end with OnBehalfOfAuthenticationProvider and the Gra
       ...emulator().providerOptions({ tenant }),
     });
     return {
-      graph: Client.initWithMiddleware({ authProvider: provider, ...emulator().graphClientOptions() }),
+      graph: Client.initWithMiddleware({
+        authProvider: provider,
+        ...emulator().graphClientOptions(),
+      }),
       provider,
     };
   }
@@ -75,7 +78,11 @@ describe("emulator, end to end with OnBehalfOfAuthenticationProvider and the Gra
     const { contoso, fabrikam } = emulator().defaults.tenants;
     assert.equal(emulator().count({ endpoint: "token", tenant: fabrikam.id }), 1);
     assert.equal(emulator().count({ endpoint: "token", tenant: contoso.id }), 1);
-    assert.equal(emulator().counters.byUser["erin@fabrikam.example"], 2, "a token and a Graph call");
+    assert.equal(
+      emulator().counters.byUser["erin@fabrikam.example"],
+      2,
+      "a token and a Graph call",
+    );
   });
 
   it("answers Graph's 404 Request_ResourceNotFound for a user with no manager", async () => {
@@ -92,12 +99,12 @@ describe("emulator, end to end with OnBehalfOfAuthenticationProvider and the Gra
     const alice = await emulator().signIn({ user: "alice@contoso.example" });
     const bobId = emulator().user("bob@contoso.example")?.id ?? "";
 
-    const bob = await runWithUserAssertion(alice, () =>
+    const bob = (await runWithUserAssertion(alice, () =>
       graph.api(`/users/${bobId}`).select(["displayName", "mail"]).get(),
-    ) as Record<string, unknown>;
-    const manager = await runWithUserAssertion(alice, () =>
+    )) as Record<string, unknown>;
+    const manager = (await runWithUserAssertion(alice, () =>
       graph.api("/users/bob@contoso.example/manager").get(),
-    ) as GraphUser;
+    )) as GraphUser;
 
     assert.deepEqual(Object.keys(bob).sort(), ["@odata.context", "displayName", "id", "mail"]);
     assert.equal(bob.displayName, "Bob Brown");

@@ -39,7 +39,7 @@ describe("emulator fault injection and counters", () => {
         aadsts: 50079,
       });
       assert.ok(failure instanceof InteractionRequiredAuthError);
-      const claims = JSON.parse(failure.claims ?? "") as { access_token: { capolids: unknown } };
+      const claims = JSON.parse(failure.claims) as { access_token: { capolids: unknown } };
       assert.ok(claims.access_token.capolids);
       assert.ok(await obo("bob@contoso.example"), "other users are not affected");
       assert.ok(await obo("alice@contoso.example"), "times defaults to 1");
@@ -50,7 +50,11 @@ describe("emulator fault injection and counters", () => {
     it("answers Conditional Access AADSTS50076 as invalid_grant with suberror basic_action", async () => {
       emulator().inject({
         endpoint: "token",
-        fault: { kind: "interaction_required", aadsts: 50076, claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}' },
+        fault: {
+          kind: "interaction_required",
+          aadsts: 50076,
+          claims: '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}',
+        },
       });
       const failure = await rejectsWithEntra(obo("alice@contoso.example"), {
         errorCode: "invalid_grant",
@@ -80,8 +84,12 @@ describe("emulator fault injection and counters", () => {
       emulator().inject({ endpoint: "token", fault: { kind: "server_error", status: 500 } });
       const throttled = await rejectsWithEntra(obo("alice@contoso.example"), { aadsts: 90055 });
       assert.ok(throttled instanceof ServerError);
-      await rejectsWithEntra(obo("alice@contoso.example"), { errorCode: "temporarily_unavailable" });
-      const statuses = emulator().requests({ endpoint: "token" }).map((r) => [r.status, r.fault]);
+      await rejectsWithEntra(obo("alice@contoso.example"), {
+        errorCode: "temporarily_unavailable",
+      });
+      const statuses = emulator()
+        .requests({ endpoint: "token" })
+        .map((r) => [r.status, r.fault]);
       assert.deepEqual(statuses, [
         [429, "throttled"],
         [500, "server_error"],
@@ -121,7 +129,9 @@ describe("emulator fault injection and counters", () => {
       const me = (await client.api("/me").get()) as { displayName: string };
       assert.equal(me.displayName, "Alice Adams");
       assert.deepEqual(
-        emulator().requests({ endpoint: "graph" }).map((r) => r.status),
+        emulator()
+          .requests({ endpoint: "graph" })
+          .map((r) => r.status),
         [429, 200],
       );
     });
@@ -146,8 +156,16 @@ describe("emulator fault injection and counters", () => {
     it("resets connections and delays answers, per user", async () => {
       const aliceClient = graphClient(await graphToken("alice@contoso.example"));
       const bobClient = graphClient(await graphToken("bob@contoso.example"));
-      emulator().inject({ endpoint: "graph", user: "bob@contoso.example", fault: { kind: "connection_reset" } });
-      const delayed = emulator().inject({ endpoint: "graph", user: "alice@contoso.example", fault: { kind: "delay", ms: 20 } });
+      emulator().inject({
+        endpoint: "graph",
+        user: "bob@contoso.example",
+        fault: { kind: "connection_reset" },
+      });
+      const delayed = emulator().inject({
+        endpoint: "graph",
+        user: "alice@contoso.example",
+        fault: { kind: "delay", ms: 20 },
+      });
       assert.ok(await aliceClient.api("/me").get());
       await assert.rejects(bobClient.api("/me").get(), GraphError);
       assert.equal(delayed.hits, 1);
@@ -155,15 +173,22 @@ describe("emulator fault injection and counters", () => {
 
     it("refuses token-only faults on Graph, unknown users, and bad counts", () => {
       assert.throws(
-        () => emulator().inject({ endpoint: "graph", fault: { kind: "consent_required" } } as never),
+        () =>
+          emulator().inject({ endpoint: "graph", fault: { kind: "consent_required" } } as never),
         EmulatorError,
       );
       assert.throws(
-        () => emulator().inject({ endpoint: "token", user: "nobody@contoso.example", fault: { kind: "consent_required" } }),
+        () =>
+          emulator().inject({
+            endpoint: "token",
+            user: "nobody@contoso.example",
+            fault: { kind: "consent_required" },
+          }),
         EmulatorError,
       );
       assert.throws(
-        () => emulator().inject({ endpoint: "token", times: 0, fault: { kind: "consent_required" } }),
+        () =>
+          emulator().inject({ endpoint: "token", times: 0, fault: { kind: "consent_required" } }),
         EmulatorError,
       );
     });

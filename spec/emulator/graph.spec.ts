@@ -19,7 +19,10 @@ describe("emulator Graph", () => {
       ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
     });
 
-  async function get(path: string, token?: string): Promise<{ status: number; headers: Headers; body: unknown }> {
+  async function get(
+    path: string,
+    token?: string,
+  ): Promise<{ status: number; headers: Headers; body: unknown }> {
     const response = await emulator().fetch(path, {
       headers: {
         "client-request-id": "req-42",
@@ -42,7 +45,10 @@ describe("emulator Graph", () => {
   }
 
   it("answers with Graph's headers and JSON for a valid token", async () => {
-    const { status, headers, body } = await get("/v1.0/me", await graphTokenFor("alice@contoso.example"));
+    const { status, headers, body } = await get(
+      "/v1.0/me",
+      await graphTokenFor("alice@contoso.example"),
+    );
     assert.equal(status, 200);
     assert.equal(headers.get("client-request-id"), "req-42");
     assert.ok(headers.get("request-id"));
@@ -83,17 +89,26 @@ describe("emulator Graph", () => {
 
   it("checks permissions: /me needs a delegated token, /users needs a directory-wide permission", async () => {
     const { api, blueprint } = emulator().defaults.apps;
-    const appOnly = await cca(emulator(), { clientId: blueprint.clientId, clientSecret: blueprint.clientSecret })
-      .acquireTokenByClientCredential({ scopes: [GRAPH_DEFAULT] });
+    const appOnly = await cca(emulator(), {
+      clientId: blueprint.clientId,
+      clientSecret: blueprint.clientSecret,
+    }).acquireTokenByClientCredential({ scopes: [GRAPH_DEFAULT] });
     const me = await get("/v1.0/me", appOnly?.accessToken);
     assert.equal(me.status, 400);
-    assert.equal((me.body as GraphErrorBody).error.message, "/me request is only valid with delegated authentication flow.");
+    assert.equal(
+      (me.body as GraphErrorBody).error.message,
+      "/me request is only valid with delegated authentication flow.",
+    );
     const users = await get("/v1.0/users/bob@contoso.example", appOnly?.accessToken);
     assert.equal(users.status, 403);
     assert.equal((users.body as GraphErrorBody).error.code, "Authorization_RequestDenied");
 
     const onlyUserRead = await graphTokenFor("alice@contoso.example");
-    assert.equal((await get("/v1.0/users/alice@contoso.example", onlyUserRead)).status, 200, "oneself");
+    assert.equal(
+      (await get("/v1.0/users/alice@contoso.example", onlyUserRead)).status,
+      200,
+      "oneself",
+    );
     assert.equal((await get("/v1.0/users/bob@contoso.example", onlyUserRead)).status, 403);
     assert.ok(api.clientId);
   });
@@ -102,13 +117,23 @@ describe("emulator Graph", () => {
     const token = await graphTokenFor("alice@contoso.example");
     const unknown = await get("/v1.0/me/messages", token);
     assert.equal(unknown.status, 400);
-    assert.equal((unknown.body as GraphErrorBody).error.message, "Resource not found for the segment 'messages'.");
-    const post = await emulator().fetch("/v1.0/me", { method: "PATCH", headers: { authorization: `Bearer ${token}` } });
+    assert.equal(
+      (unknown.body as GraphErrorBody).error.message,
+      "Resource not found for the segment 'messages'.",
+    );
+    const post = await emulator().fetch("/v1.0/me", {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(post.status, 405);
   });
 
   it("follows directory changes: a new user and a new manager", async () => {
-    emulator().addUser({ userPrincipalName: "gina@contoso.example", displayName: "Gina Green", manager: "alice@contoso.example" });
+    emulator().addUser({
+      userPrincipalName: "gina@contoso.example",
+      displayName: "Gina Green",
+      manager: "alice@contoso.example",
+    });
     const token = await graphTokenFor("gina@contoso.example");
     const manager = await get("/v1.0/me/manager", token);
     assert.equal((manager.body as { displayName: string }).displayName, "Alice Adams");

@@ -39,19 +39,19 @@ function unverifiedClaims(token: string | null): Record<string, unknown> {
 }
 
 /** The tenant of the URL; `organizations`/`common` take the OBO assertion's tenant, as Entra does. */
-function resolveTenant(ctx: EmulatorContext, segment: string, form: URLSearchParams): Tenant {
+function resolveTenant(
+  ctx: EmulatorContext,
+  segment: string,
+  form: URLSearchParams,
+): Tenant | EntraError {
   const lower = segment.toLowerCase();
-  if (MULTI_TENANT_SEGMENTS.has(lower)) {
-    if (lower === "common" && form.get("grant_type") !== JWT_BEARER)
-      throw aadsts.commonNotSupported();
-    const tid = unverifiedClaims(form.get("assertion")).tid;
-    const tenant = typeof tid === "string" ? ctx.directory.findTenant(tid) : undefined;
-    if (tenant === undefined) throw aadsts.tenantNotFound(segment);
-    return tenant;
-  }
-  const tenant = ctx.directory.findTenant(segment);
-  if (tenant === undefined) throw aadsts.tenantNotFound(segment);
-  return tenant;
+  if (lower === "common" && form.get("grant_type") !== JWT_BEARER)
+    return aadsts.commonNotSupported();
+  const tid = MULTI_TENANT_SEGMENTS.has(lower)
+    ? unverifiedClaims(form.get("assertion")).tid
+    : segment;
+  const tenant = typeof tid === "string" ? ctx.directory.findTenant(tid) : undefined;
+  return tenant ?? aadsts.tenantNotFound(segment);
 }
 
 /** The user a token request is about, before anything is verified (for counters and faults). */
@@ -181,15 +181,9 @@ export async function handleTokenRequest(
   const clientId = form.get("client_id");
   if (clientId !== null) record.clientId = clientId.toLowerCase();
 
-  let tenant: Tenant | undefined;
-  let tenantError: EntraError | undefined;
-  try {
-    tenant = resolveTenant(ctx, segment, form);
-    record.tenantId = tenant.id;
-  } catch (error) {
-    if (!(error instanceof EntraError)) throw error;
-    tenantError = error;
-  }
+  const resolved = resolveTenant(ctx, segment, form);
+  const tenant = resolved instanceof EntraError ? undefined : resolved;
+  if (tenant !== undefined) record.tenantId = tenant.id;
   const user = subjectOf(ctx, flow, form, tenant);
   if (user !== undefined) {
     record.userId = user.id;
@@ -220,17 +214,15 @@ export async function handleTokenRequest(
   }
 
   try {
-    if (tenantError !== undefined || tenant === undefined) {
-      throw tenantError ?? aadsts.tenantNotFound(segment);
-    }
+    if (resolved instanceof EntraError) throw resolved;
     if (grantType === null) throw aadsts.missingParameter("grant_type");
-    const client = await authenticateClient(ctx, form, tenant, segment);
+    const client = await authenticateClient(ctx, form, resolved, segment);
     const body = await runGrant(
       {
         ctx,
         issuer: new TokenIssuer(ctx),
         form,
-        tenant,
+        tenant: resolved,
         client,
         claims: parseClaimsRequest(form.get("claims")),
       },

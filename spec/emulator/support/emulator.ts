@@ -5,7 +5,12 @@ import {
   type ClientAssertionCallback,
 } from "@azure/msal-node";
 import { decodeJwt, generateKeyPair, type JWTPayload } from "jose";
-import { startEmulator, type Emulator } from "../../../lib/emulator/index.js";
+import {
+  generateClientCertificate,
+  startEmulator,
+  type ClientCertificateCredential,
+  type Emulator,
+} from "../../../lib/emulator/index.js";
 
 let shared: Promise<Emulator> | undefined;
 
@@ -43,7 +48,11 @@ export interface CcaOptions {
   readonly clientId: string;
   readonly clientSecret?: string;
   readonly clientAssertion?: string | ClientAssertionCallback;
-  readonly clientCertificate?: { thumbprintSha256?: string; thumbprint?: string; privateKey: string };
+  readonly clientCertificate?: {
+    thumbprintSha256?: string;
+    thumbprint?: string;
+    privateKey: string;
+  };
   readonly tenant?: string;
   readonly clientCapabilities?: string[];
 }
@@ -59,7 +68,9 @@ export function cca(emulator: Emulator, options: CcaOptions): ConfidentialClient
       authority: emulator.authority(options.tenant),
       ...emulator.msalAuthorityOptions(options.tenant),
       ...(options.clientSecret === undefined ? {} : { clientSecret: options.clientSecret }),
-      ...(options.clientAssertion === undefined ? {} : { clientAssertion: options.clientAssertion }),
+      ...(options.clientAssertion === undefined
+        ? {}
+        : { clientAssertion: options.clientAssertion }),
       ...(options.clientCertificate === undefined
         ? {}
         : { clientCertificate: options.clientCertificate }),
@@ -115,4 +126,36 @@ let forger: ReturnType<typeof generateKeyPair> | undefined;
 export async function forgeryKey(): Promise<CryptoKey> {
   forger ??= generateKeyPair("RS256");
   return (await forger).privateKey;
+}
+
+/** Posts a raw form to a tenant's token endpoint and returns the status and JSON body. */
+export async function postToken(
+  emulator: Emulator,
+  tenant: string,
+  form: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await emulator.fetch(`/${tenant}/oauth2/v2.0/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form).toString(),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** The first AADSTS code of an Entra error body. */
+export function aadstsOf(body: Record<string, unknown>): number | undefined {
+  return Array.isArray(body.error_codes) ? (body.error_codes[0] as number) : undefined;
+}
+
+let certificates: Promise<[ClientCertificateCredential, ClientCertificateCredential]> | undefined;
+
+/** Two client certificates, generated once per run (RSA key generation is slow). */
+export function clientCertificates(): Promise<
+  [ClientCertificateCredential, ClientCertificateCredential]
+> {
+  certificates ??= Promise.all([
+    generateClientCertificate(),
+    generateClientCertificate("another client"),
+  ]);
+  return certificates;
 }
