@@ -1,8 +1,6 @@
 import type { NodeSystemOptions } from "@azure/msal-node";
 import { Agent } from "undici";
 import type { MsalAuthorityOptions } from "../options.js";
-import { CaeRegistry } from "./cae.js";
-import { createCertificateAuthority, issueServerCertificate } from "./certificates.js";
 import {
   msalAuthorityOptionsFor,
   type EmulatorGraphClientOptions,
@@ -10,53 +8,15 @@ import {
 } from "./client/client-options.js";
 import { EmulatorNetworkClient } from "./client/msal-network-client.js";
 import type { EmulatorContext } from "./context.js";
-import {
-  DEFAULT_APPS,
-  DEFAULT_TENANTS,
-  DEFAULT_USERS,
-  EMULATOR_DEFAULTS,
-} from "./default-directory.js";
-import { Directory, type App, type DirectoryUser } from "./directory.js";
+import { EMULATOR_DEFAULTS } from "./default-directory.js";
+import type { App, Directory, DirectoryUser } from "./directory.js";
 import type { AppKind, AppRegistration, TenantInput, UserInput } from "./directory-types.js";
 import { EmulatorError } from "./errors.js";
-import { FaultInjector, type InjectOptions, type Injection } from "./faults.js";
-import {
-  RequestLog,
-  type EmulatorCounters,
-  type RecordedRequest,
-  type RequestFilter,
-} from "./request-log.js";
-import { startHttpsServer, type RunningServer } from "./server.js";
-import { SigningKey } from "./signing-key.js";
-import { TokenIssuer } from "./token/token-issuer.js";
-
-/** Options of {@link startEmulator}. */
-export interface EmulatorOptions {
-  /**
-   * Start from the default directory (two tenants, users with managers, a web API, a client, an
-   * agent blueprint and an agent identity: see {@link EMULATOR_DEFAULTS}) or from an empty one.
-   *
-   * @defaultValue `"default"`
-   */
-  readonly directory?: "default" | "empty";
-  /** More tenants, added after the defaults. */
-  readonly tenants?: readonly TenantInput[];
-  /** More users. */
-  readonly users?: readonly UserInput[];
-  /** More app registrations. */
-  readonly apps?: readonly AppRegistration[];
-  /**
-   * Lifetime of issued tokens (`expires_in`), in seconds. Keep it above 300: msal-node treats
-   * tokens within 5 minutes of expiry as expired.
-   *
-   * @defaultValue 3600
-   */
-  readonly tokenLifetimeSeconds?: number;
-  /** The port on 127.0.0.1. @defaultValue 0, a free port */
-  readonly port?: number;
-  /** The clock, in milliseconds since the epoch. @defaultValue `Date.now` */
-  readonly now?: () => number;
-}
+import { resolveInjection, type InjectOptions, type Injection } from "./faults.js";
+import { requireUser } from "./lookups.js";
+import type { EmulatorCounters, RecordedRequest, RequestFilter } from "./request-log.js";
+import type { RunningServer } from "./server.js";
+import { signIn, type SignInOptions } from "./sign-in.js";
 
 /** A user of the emulated directory, as the emulator's API returns it. */
 export interface EmulatorUser {
@@ -81,43 +41,6 @@ export interface EmulatorTenant {
   readonly id: string;
   readonly displayName: string;
   readonly domains: readonly string[];
-}
-
-/** Options of {@link Emulator.signIn}: a user signs in to a client that asks for a token for an API. */
-export interface SignInOptions {
-  /** The user: UPN or object id. */
-  readonly user: string;
-  /**
-   * The API the token is for (its `aud`): a client id or app ID URI of a registered app, or
-   * Microsoft Graph.
-   *
-   * @defaultValue the default directory's web API
-   */
-  readonly clientId?: string;
-  /**
-   * Scope names exposed by that API (no prefix), e.g. `["access_as_user"]`.
-   *
-   * @defaultValue `["access_as_user"]` if the API exposes it, else all it exposes
-   */
-  readonly scopes?: readonly string[];
-  /** The tenant; must be the user's. @defaultValue the user's tenant */
-  readonly tenant?: string;
-  /**
-   * Token lifetime in seconds; negative mints an already-expired token.
-   *
-   * @defaultValue the emulator's `tokenLifetimeSeconds`
-   */
-  readonly expiresInSeconds?: number;
-  /** Write the API's client id (default) or its app ID URI as `aud`. */
-  readonly audience?: "clientId" | "appIdUri";
-  /**
-   * The client app the user signed in to (`azp`).
-   *
-   * @defaultValue the default directory's client, else the API itself
-   */
-  readonly clientAppId?: string;
-  /** Marks the token as issued to a client declaring the `cp1` capability (`xms_cc`). */
-  readonly clientCapabilities?: boolean;
 }
 
 /** Options of {@link Emulator.revokeSessions}. */
@@ -148,14 +71,6 @@ function appView(app: App): EmulatorApp {
     appIdUri: app.appIdUri,
     blueprint: app.blueprint,
   };
-}
-
-function positiveSeconds(value: number | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new EmulatorError(`${name} must be a positive whole number of seconds.`);
-  }
-  return value;
 }
 
 /**
@@ -378,70 +293,8 @@ export class Emulator {
    * const token = await emulator.signIn({ user: "alice@contoso.example" });
    * ```
    */
-  public async signIn(options: SignInOptions): Promise<string> {
-    const user = this.#requireUser(options.user);
-    if (
-      options.tenant !== undefined &&
-      this.#directory.findTenant(options.tenant)?.id !== user.tenantId
-    ) {
-      throw new EmulatorError(
-        `signIn: ${user.userPrincipalName} is not a member of tenant ${options.tenant}.`,
-      );
-    }
-    const apiId = options.clientId ?? EMULATOR_DEFAULTS.apps.api.clientId;
-    const resource = this.#directory.findResource(apiId);
-    if (resource === undefined || resource.kind === "token-exchange") {
-      throw new EmulatorError(`signIn: ${apiId} is not a registered API.`);
-    }
-    if (
-      resource.app !== undefined &&
-      this.#directory.appInTenant(resource.app.clientId, user.tenantId) === undefined
-    ) {
-      throw new EmulatorError(
-        `signIn: API ${apiId} is not available in the user's tenant (register it as multiTenant).`,
-      );
-    }
-    const exposed = resource.exposedScopes;
-    const scopes =
-      options.scopes ??
-      (exposed === undefined
-        ? ["User.Read"]
-        : exposed.includes("access_as_user")
-          ? ["access_as_user"]
-          : [...exposed]);
-    if (scopes.length === 0) throw new EmulatorError("signIn: give at least one scope.");
-    for (const scope of scopes) {
-      if (exposed !== undefined && !exposed.some((e) => e.toLowerCase() === scope.toLowerCase())) {
-        throw new EmulatorError(`signIn: API ${apiId} does not expose the scope "${scope}".`);
-      }
-    }
-    const clientAppId =
-      options.clientAppId ??
-      (this.#directory.findApp(EMULATOR_DEFAULTS.apps.client.clientId) === undefined
-        ? resource.app?.clientId
-        : EMULATOR_DEFAULTS.apps.client.clientId);
-    const client = clientAppId === undefined ? undefined : this.#directory.findApp(clientAppId);
-    if (client === undefined)
-      throw new EmulatorError("signIn: give clientAppId, a registered client app.");
-    if (options.expiresInSeconds !== undefined && !Number.isInteger(options.expiresInSeconds)) {
-      throw new EmulatorError("signIn: expiresInSeconds must be a whole number.");
-    }
-    const issued = await new TokenIssuer(this.#ctx).userToken({
-      user,
-      tenantId: user.tenantId,
-      client,
-      clientAuth: "0",
-      resource,
-      ...(options.audience === "appIdUri" && resource.app !== undefined
-        ? { audience: resource.app.appIdUri }
-        : {}),
-      scopes,
-      clientCapabilities: options.clientCapabilities ?? false,
-      ...(options.expiresInSeconds === undefined
-        ? {}
-        : { lifetimeSeconds: options.expiresInSeconds }),
-    });
-    return issued.token;
+  public signIn(options: SignInOptions): Promise<string> {
+    return signIn(this.#ctx, options);
   }
 
   // ---- faults, CAE, counters -------------------------------------------------------------------
@@ -459,47 +312,7 @@ export class Emulator {
    * ```
    */
   public inject(options: InjectOptions): Injection {
-    const { endpoint, fault } = options;
-    const endpointName: string = endpoint;
-    if (endpointName !== "token" && endpointName !== "graph") {
-      throw new EmulatorError('inject: endpoint must be "token" or "graph".');
-    }
-    const kinds = [
-      "interaction_required",
-      "consent_required",
-      "throttled",
-      "server_error",
-      "delay",
-      "connection_reset",
-    ];
-    if (!kinds.includes(fault.kind))
-      throw new EmulatorError(`inject: unknown fault kind "${fault.kind}".`);
-    const faultKind: string = fault.kind;
-    if (
-      endpoint === "graph" &&
-      (faultKind === "interaction_required" || faultKind === "consent_required")
-    ) {
-      throw new EmulatorError(
-        `inject: "${faultKind}" is a token endpoint fault; Graph's challenge is revokeSessions().`,
-      );
-    }
-    if (fault.kind === "delay" && (!Number.isFinite(fault.ms) || fault.ms < 0)) {
-      throw new EmulatorError("inject: a delay needs ms >= 0.");
-    }
-    const times = options.times ?? 1;
-    if (!(times === Infinity || (Number.isInteger(times) && times > 0))) {
-      throw new EmulatorError("inject: times must be a positive whole number or Infinity.");
-    }
-    return this.#ctx.faults.add({
-      endpoint,
-      fault,
-      userId: options.user === undefined ? undefined : this.#requireUser(options.user).id,
-      clientId: options.clientId?.toLowerCase(),
-      tenantId: options.tenant === undefined ? undefined : this.#requireTenant(options.tenant),
-      flow: options.endpoint === "token" ? options.flow : undefined,
-      path: options.endpoint === "graph" ? options.path : undefined,
-      times,
-    });
+    return this.#ctx.faults.add(resolveInjection(options, this.#directory));
   }
 
   /** Removes every injection. */
@@ -585,90 +398,6 @@ export class Emulator {
   }
 
   #requireUser(idOrUpn: string): DirectoryUser {
-    const user = this.#directory.findUser(idOrUpn);
-    if (user === undefined) throw new EmulatorError(`user "${idOrUpn}" is not in the directory.`);
-    return user;
+    return requireUser(this.#directory, idOrUpn);
   }
-}
-
-function buildDirectory(options: EmulatorOptions): Directory {
-  const directory = new Directory();
-  const useDefaults = (options.directory ?? "default") === "default";
-  for (const tenant of [...(useDefaults ? DEFAULT_TENANTS : []), ...(options.tenants ?? [])]) {
-    directory.addTenant(tenant);
-  }
-  if (directory.tenants.length === 0) {
-    throw new EmulatorError(
-      'the directory needs at least one tenant: pass "tenants" with directory "empty".',
-    );
-  }
-  for (const user of [...(useDefaults ? DEFAULT_USERS : []), ...(options.users ?? [])]) {
-    directory.addUser(user);
-  }
-  for (const app of [...(useDefaults ? DEFAULT_APPS : []), ...(options.apps ?? [])]) {
-    directory.registerApp(app);
-  }
-  return directory;
-}
-
-/**
- * Starts an offline Entra ID + Microsoft Graph emulator: a real HTTPS server on 127.0.0.1 with a
- * throwaway CA, serving OpenID discovery, JWKS and the token endpoint per tenant (On-Behalf-Of,
- * client credentials with `fmi_path`, agent identities, `user_fic`), and Graph `/me`, `/users`
- * and managers.
- *
- * @param options - directory, token lifetime, port, clock
- * @returns the running emulator; `close()` it when done
- * @example
- * ```ts
- * import { startEmulator } from "graph-obo-auth/emulator";
- *
- * const emulator = await startEmulator();
- * const token = await emulator.signIn({ user: "alice@contoso.example" });
- * // ... exercise the API with `token`, then:
- * await emulator.close();
- * ```
- */
-export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const directory = buildDirectory(options);
-  const tokenLifetimeSeconds = positiveSeconds(
-    options.tokenLifetimeSeconds,
-    "tokenLifetimeSeconds",
-    3600,
-  );
-  if (
-    options.port !== undefined &&
-    (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)
-  ) {
-    throw new EmulatorError("port must be 0 (a free port) or a port number.");
-  }
-  const [ca, key] = await Promise.all([createCertificateAuthority(), SigningKey.generate()]);
-  const serverCertificate = await issueServerCertificate(ca);
-  const closing = new AbortController();
-  const started: { ctx?: EmulatorContext } = {};
-  const server = await startHttpsServer(
-    {
-      certificatePem: serverCertificate.certificatePem,
-      privateKeyPem: serverCertificate.privateKeyPem,
-      caPem: ca.certificatePem,
-    },
-    options.port ?? 0,
-    () => {
-      if (started.ctx === undefined) throw new EmulatorError("the emulator is still starting.");
-      return started.ctx;
-    },
-  );
-  const ctx: EmulatorContext = {
-    origin: `https://localhost:${server.port}`,
-    directory,
-    key,
-    now: options.now ?? Date.now,
-    tokenLifetimeSeconds,
-    cae: new CaeRegistry(),
-    faults: new FaultInjector(),
-    log: new RequestLog(),
-    closing: closing.signal,
-  };
-  started.ctx = ctx;
-  return new Emulator(ctx, directory, server, closing, ca.certificatePem);
 }

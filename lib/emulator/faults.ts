@@ -1,3 +1,6 @@
+import type { Directory } from "./directory.js";
+import { EmulatorError } from "./errors.js";
+import { requireUser } from "./lookups.js";
 import type { TokenFlow } from "./request-log.js";
 
 /**
@@ -164,4 +167,55 @@ export class FaultInjector {
   public reset(): void {
     for (const injection of [...this.#active]) injection.remove();
   }
+}
+
+const FAULT_KINDS = new Set([
+  "interaction_required",
+  "consent_required",
+  "throttled",
+  "server_error",
+  "delay",
+  "connection_reset",
+]);
+
+/**
+ * Validates an injection and resolves its user and tenant filters to ids.
+ *
+ * @param options - what the caller asked for
+ * @param directory - where users and tenants are looked up
+ * @internal
+ */
+export function resolveInjection(options: InjectOptions, directory: Directory): ResolvedInjection {
+  const { endpoint, fault } = options;
+  const endpointName: string = endpoint;
+  if (endpointName !== "token" && endpointName !== "graph") {
+    throw new EmulatorError('inject: endpoint must be "token" or "graph".');
+  }
+  const kind: string = fault.kind;
+  if (!FAULT_KINDS.has(kind)) throw new EmulatorError(`inject: unknown fault kind "${kind}".`);
+  if (endpoint === "graph" && (kind === "interaction_required" || kind === "consent_required")) {
+    throw new EmulatorError(
+      `inject: "${kind}" is a token endpoint fault; Graph's challenge is revokeSessions().`,
+    );
+  }
+  if (fault.kind === "delay" && (!Number.isFinite(fault.ms) || fault.ms < 0)) {
+    throw new EmulatorError("inject: a delay needs ms >= 0.");
+  }
+  const times = options.times ?? 1;
+  if (!(times === Infinity || (Number.isInteger(times) && times > 0))) {
+    throw new EmulatorError("inject: times must be a positive whole number or Infinity.");
+  }
+  return {
+    endpoint,
+    fault,
+    userId: options.user === undefined ? undefined : requireUser(directory, options.user).id,
+    clientId: options.clientId?.toLowerCase(),
+    tenantId:
+      options.tenant === undefined
+        ? undefined
+        : directory.requireTenant(options.tenant, "inject").id,
+    flow: options.endpoint === "token" ? options.flow : undefined,
+    path: options.endpoint === "graph" ? options.path : undefined,
+    times,
+  };
 }

@@ -25,16 +25,15 @@
  *
  * @packageDocumentation
  */
+export { startEmulator, type EmulatorOptions } from "./start-emulator.js";
 export {
-  startEmulator,
   Emulator,
-  type EmulatorOptions,
   type EmulatorUser,
   type EmulatorApp,
   type EmulatorTenant,
-  type SignInOptions,
   type RevokeSessionsOptions,
 } from "./emulator.js";
+export type { SignInOptions } from "./sign-in.js";
 export { EMULATOR_DEFAULTS } from "./default-directory.js";
 export { GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_RESOURCE } from "./directory.js";
 export type {
