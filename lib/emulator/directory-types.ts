@@ -18,11 +18,15 @@ export interface UserInput {
   readonly tenant?: string;
   /** The object id (a GUID). @defaultValue derived from tenant and UPN, the same on every run */
   readonly id?: string;
+  /** Graph's `givenName`. */
   readonly givenName?: string;
+  /** Graph's `surname`. */
   readonly surname?: string;
   /** @defaultValue the UPN */
   readonly mail?: string;
+  /** Graph's `jobTitle`. */
   readonly jobTitle?: string;
+  /** Graph's `officeLocation`. */
   readonly officeLocation?: string;
   /** The manager: a UPN or object id of a user in the same tenant. */
   readonly manager?: string;
@@ -71,6 +75,7 @@ export type AppKind = "app" | "blueprint" | "agent";
 export interface AppRegistration {
   /** The application (client) id, a GUID. @defaultValue a random GUID */
   readonly clientId?: string;
+  /** Display name (`app_displayname` in v1 tokens). */
   readonly displayName?: string;
   /** The home tenant (id or domain). @defaultValue the directory's first tenant */
   readonly tenant?: string;

@@ -20,17 +20,25 @@ import { signIn, type SignInOptions } from "./sign-in.js";
 
 /** A user of the emulated directory, as the emulator's API returns it. */
 export interface EmulatorUser {
+  /** The object id (`oid` in tokens). */
   readonly id: string;
+  /** The tenant id (`tid` in tokens). */
   readonly tenantId: string;
+  /** The UPN, e.g. `alice@contoso.example`. */
   readonly userPrincipalName: string;
+  /** The display name (`name` in tokens). */
   readonly displayName: string;
 }
 
 /** A registered app, as the emulator's API returns it. */
 export interface EmulatorApp {
+  /** The application (client) id. */
   readonly clientId: string;
+  /** The home tenant id. */
   readonly tenantId: string;
+  /** App, agent identity blueprint, or agent identity. */
   readonly kind: AppKind;
+  /** The application ID URI, e.g. `api://<clientId>`. */
   readonly appIdUri: string;
   /** For agent identities: the blueprint's client id. */
   readonly blueprint: string | undefined;
@@ -38,8 +46,11 @@ export interface EmulatorApp {
 
 /** A tenant, as the emulator's API returns it. */
 export interface EmulatorTenant {
+  /** The tenant id (a GUID). */
   readonly id: string;
+  /** The display name. */
   readonly displayName: string;
+  /** The verified domains, lower-case; each also works in URLs in place of the id. */
   readonly domains: readonly string[];
 }
 

@@ -15,7 +15,9 @@ export type TokenFlow = "obo" | "exchange_token" | "client_credentials" | "user_
 
 /** One request the emulator received. Never holds a token, an assertion or a secret. */
 export interface RecordedRequest {
+  /** Which endpoint it reached. */
   readonly endpoint: EmulatorEndpoint;
+  /** The HTTP method. */
   readonly method: string;
   /** The path, without the query. */
   readonly path: string;
@@ -27,9 +29,11 @@ export interface RecordedRequest {
   readonly clientId?: string;
   /** The user the request is about (the assertion's or token's `oid`, or the `user_fic` user). */
   readonly userId?: string;
+  /** That user's UPN. */
   readonly userPrincipalName?: string;
   /** The raw `grant_type`. */
   readonly grantType?: string;
+  /** The token request's {@link TokenFlow}. */
   readonly flow?: TokenFlow;
   /** The HTTP status answered; 0 when the connection was reset. Set when the answer is sent. */
   status: number;
@@ -39,22 +43,29 @@ export interface RecordedRequest {
 
 /** Which recorded requests to count or list; every given field must match. */
 export interface RequestFilter {
+  /** The endpoint. */
   readonly endpoint?: EmulatorEndpoint;
   /** A tenant id. */
   readonly tenant?: string;
+  /** The calling app's client id. */
   readonly clientId?: string;
   /** A UPN or an object id. */
   readonly user?: string;
+  /** The raw `grant_type`. */
   readonly grantType?: string;
+  /** The token request's {@link TokenFlow}. */
   readonly flow?: TokenFlow;
   /** An exact path, or a pattern. */
   readonly path?: string | RegExp;
+  /** The HTTP status answered (0 for a reset connection). */
   readonly status?: number;
 }
 
 /** Counts of the requests received since start or the last reset. */
 export interface EmulatorCounters {
+  /** All requests. */
   readonly total: number;
+  /** By endpoint. */
   readonly byEndpoint: Readonly<Record<EmulatorEndpoint, number>>;
   /** Token requests by {@link TokenFlow}. */
   readonly byFlow: Readonly<Partial<Record<TokenFlow, number>>>;

@@ -12,9 +12,13 @@ import {
 
 /** The public half of the emulator's signing key, as served in its JWKS. */
 export interface EmulatorJwk extends JWK {
+  /** The key id, as in every token's header (the JWK thumbprint). */
   readonly kid: string;
+  /** `RSA`. */
   readonly kty: string;
+  /** `sig`. */
   readonly use: "sig";
+  /** `RS256`. */
   readonly alg: "RS256";
 }
 
