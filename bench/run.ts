@@ -13,7 +13,6 @@
  */
 import { execFileSync, fork } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -124,24 +123,20 @@ function runChild(job: Job, heapMb: number, timeoutMs: number): Promise<JobResul
   });
 }
 
-function versionOf(pkg: string, from = ROOT): string {
-  try {
-    const require = createRequire(path.join(from, "package.json"));
-    const file = require.resolve(`${pkg}/package.json`);
-    return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
-  } catch {
-    return "?";
+/** The version of an installed package, read from its package.json under `dir`'s node_modules. */
+function versionOf(pkg: string, dir = ROOT): string {
+  for (let at = dir; ; at = path.dirname(at)) {
+    try {
+      const file = path.join(at, "node_modules", pkg, "package.json");
+      return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+    } catch {
+      if (path.dirname(at) === at) return "?";
+    }
   }
 }
 
 function identityMsalVersion(): string {
-  try {
-    const require = createRequire(path.join(ROOT, "package.json"));
-    const identityDir = path.dirname(require.resolve("@azure/identity/package.json"));
-    return versionOf("@azure/msal-node", identityDir);
-  } catch {
-    return "?";
-  }
+  return versionOf("@azure/msal-node", path.join(ROOT, "node_modules", "@azure", "identity"));
 }
 
 function gitCommit(): string {
@@ -165,7 +160,7 @@ function suiteFiles(): string[] {
   const dir = path.join(HERE, "suites");
   try {
     return readdirSync(dir)
-      .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !/^[_.]/.test(f))
       .sort()
       .map((f) => path.join(dir, f));
   } catch {
@@ -192,13 +187,16 @@ async function main(): Promise<void> {
 
   const tasks: Task[] = [];
   if (cli.sections.has("hit")) {
-    for (const id of plan.subjects) {
-      const spec = subjectSpec(id);
-      for (const size of spec.caches ? plan.sizes : [plan.uncachedPool]) {
+    // By size, then approach: the approaches compared at a size run close together in time.
+    for (const size of plan.sizes) {
+      for (const id of plan.subjects) {
+        const spec = subjectSpec(id);
+        if (!spec.caches && size !== plan.sizes[0]) continue;
+        const users = spec.caches ? size : plan.uncachedPool;
         tasks.push({
-          name: `hit ${id}${spec.caches ? ` ${size.toLocaleString("en-US")} users` : ""}`,
-          job: { kind: "hit", subject: id, users: size, budget: plan.budget },
-          heapMb: size >= 100_000 ? 16_384 : 4_096,
+          name: `hit ${id}${spec.caches ? ` ${users.toLocaleString("en-US")} users` : ""}`,
+          job: { kind: "hit", subject: id, users, budget: plan.budget },
+          heapMb: users >= 100_000 ? 16_384 : 4_096,
         });
       }
     }
