@@ -37,7 +37,7 @@ export function makePlan(mode: Mode, only?: readonly SubjectId[]): Plan {
         subjects,
         uncachedPool: 1_000,
         concurrency,
-        graph: { sizes: [1, 1_000], reps: 3, callsPerBlock: 500, warmupCalls: 300 },
+        graph: { sizes: [1, 1_000], reps: 3, callsPerBlock: 1_000, warmupCalls: 1_000 },
       };
     case "default":
     case "full":
