@@ -14,9 +14,7 @@ const port = Number(process.env.PORT ?? 3000);
 if (hasTenantConfig()) {
   const { app } = createSampleApi(envConfig());
   app.listen(port, "127.0.0.1", () => {
-    console.log(
-      `sample API on http://127.0.0.1:${port} (tenant ${process.env.TENANT_ID ?? ""})`,
-    );
+    console.log(`sample API on http://127.0.0.1:${port} (tenant ${process.env.TENANT_ID ?? ""})`);
   });
 } else {
   const emulator = await startEmulator();
