@@ -12,6 +12,7 @@ import {
   GRAPH_HOSTS,
   KiotaOnBehalfOfAuthenticationProvider,
   onBehalfOfOption,
+  withoutAgentIdentityOption,
 } from "../../lib/kiota/index.js";
 import { claimsOf, mockGraphMe, mockOboEndpoint } from "../support/entra.js";
 import { TENANT, userToken } from "../support/tokens.js";
@@ -140,6 +141,40 @@ describe("KiotaOnBehalfOfAuthenticationProvider with @microsoft/msgraph-sdk", ()
       await graph.me.get({ headers: { Authorization: "Bearer caller-supplied" } });
 
       assert.equal(seen, "Bearer caller-supplied");
+      assert.equal(provider.calls.length, 0);
+    });
+  });
+
+  describe("Continuous Access Evaluation, at the provider boundary", () => {
+    const CLAIMS = '{"access_token":{"nbf":{"essential":true,"value":"1604106651"}}}';
+
+    it("drops the old Authorization header and asks for a token with the decoded claims", async () => {
+      const alice = await userToken({ oid: "alice", tid: TENANT });
+      mockOboEndpoint();
+      const provider = watched(oboProvider({ getUserAssertion: () => alice }));
+      const kiota = new KiotaOnBehalfOfAuthenticationProvider(provider, { scopes: ["User.Read"] });
+      const request = kiotaRequest("https://graph.microsoft.com/v1.0/me");
+      request.addRequestOptions([withoutAgentIdentityOption()]);
+      request.headers.add("Authorization", "Bearer stale");
+      await kiota.authenticateRequest(request, { claims: Buffer.from(CLAIMS).toString("base64") });
+
+      const values = [...(request.headers.get("Authorization") ?? [])];
+      assert.equal(values.length, 1);
+      assert.notEqual(values[0], "Bearer stale");
+      assert.deepEqual(provider.calls, [
+        { scopes: ["User.Read"], agentIdentity: null, claims: CLAIMS },
+      ]);
+    });
+
+    it("ignores claims it cannot decode, keeping the request's header", async () => {
+      const provider = watched(oboProvider());
+      const kiota = new KiotaOnBehalfOfAuthenticationProvider(provider);
+      const request = kiotaRequest("https://graph.microsoft.com/v1.0/me");
+      request.headers.add("Authorization", "Bearer current");
+
+      await kiota.authenticateRequest(request, { claims: "%%%" });
+
+      assert.deepEqual([...(request.headers.get("Authorization") ?? [])], ["Bearer current"]);
       assert.equal(provider.calls.length, 0);
     });
   });
