@@ -73,3 +73,13 @@ export {
 } from "./agent/middleware-options.js";
 export type { AgentTokenKind, AgentUser, AgentTokenOptions } from "./agent/agent-selection.js";
 export type { AgentClientStats } from "./agent/agent-client-pool.js";
+export {
+  asTokenCredential,
+  type AsTokenCredentialOptions,
+} from "./token-credential/as-token-credential.js";
+export type {
+  OnBehalfOfTokenCredential,
+  GetTokenOptionsLike,
+  AccessTokenLike,
+  AbortSignalLike,
+} from "./token-credential/token-credential-types.js";

@@ -23,7 +23,9 @@ const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["localhost", "127.0.0.1", "
  * @param hosts - the option as given
  * @internal
  */
-export function normalizeAllowedHosts(hosts: Iterable<string> | undefined): ReadonlySet<string> {
+export function normalizeAllowedHosts(
+  hosts: ReadonlySet<string> | readonly string[] | undefined,
+): ReadonlySet<string> {
   if (hosts === undefined) return new Set(GRAPH_HOSTS);
   const candidate: unknown = hosts;
   if (

@@ -18,7 +18,7 @@ export interface KiotaOnBehalfOfAuthenticationProviderOptions {
    *
    * @defaultValue {@link GRAPH_HOSTS}, the Microsoft Graph hosts of every cloud
    */
-  readonly allowedHosts?: Iterable<string> | undefined;
+  readonly allowedHosts?: ReadonlySet<string> | readonly string[] | undefined;
   /**
    * The scopes of this client's requests instead of the provider's default; a request option can
    * still name others.
