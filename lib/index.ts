@@ -12,6 +12,7 @@ export type {
   OnBehalfOfAuthenticationProviderOptions,
   UserAssertionAccessor,
   MsalAuthorityOptions,
+  RetryOptions,
 } from "./options.js";
 export type { ClientCertificate, ClientAssertionProvider } from "./msal/credentials.js";
 export {
@@ -73,6 +74,20 @@ export {
 } from "./agent/middleware-options.js";
 export type { AgentTokenKind, AgentUser, AgentTokenOptions } from "./agent/agent-selection.js";
 export type { AgentClientStats } from "./agent/agent-client-pool.js";
+export {
+  validateAccessToken,
+  createAccessTokenValidator,
+  requireAccessToken,
+  type AccessTokenValidator,
+  type AccessTokenClaims,
+  type AccessTokenValidationOptions,
+  type AccessTokenKeySource,
+  type CertificateAuthorities,
+  type RequireAccessTokenOptions,
+  type AccessTokenMiddleware,
+  type AccessTokenRequest,
+  type AccessTokenResponse,
+} from "./validation/index.js";
 export {
   asTokenCredential,
   type AsTokenCredentialOptions,

@@ -1,4 +1,4 @@
-import { hash, randomUUID } from "node:crypto";
+import { hash } from "node:crypto";
 import {
   ConfidentialClientApplication,
   type ClientAssertionCallback,
@@ -15,13 +15,14 @@ import {
   type ResolvedAgentUser,
 } from "./agent/agent-selection.js";
 import { AgentTokens } from "./agent/agent-tokens.js";
+import { requestToken, type LegContext } from "./agent/token-leg.js";
 import { authorityUrl, isGuid } from "./authority.js";
 import { MemoryTokenCache } from "./cache/memory-token-cache.js";
 import { TokenEngine, type FetchedToken, type TokenStats } from "./cache/token-engine.js";
 import { OnBehalfOfError, configurationError, type TokenRequestLeg } from "./errors.js";
 import { createLogger, msalLoggerOptions, type InternalLogger } from "./logger.js";
-import { toOnBehalfOfError } from "./msal/msal-errors.js";
 import type { MsalCredential } from "./msal/credentials.js";
+import { ObservingNetworkClient } from "./msal/network-client.js";
 import {
   resolveOptions,
   type OnBehalfOfAuthenticationProviderOptions,
@@ -45,6 +46,13 @@ export interface OnBehalfOfTokenOptions extends AuthenticationProviderOptions, A
   scopes?: string[];
   /** The user assertion for this request instead of the accessor's. */
   userAssertion?: string;
+  /**
+   * Claims a resource demanded in a claims challenge (Continuous Access Evaluation), as JSON text.
+   * The token is then requested anew with them, bypassing the cache, and replaces the cached one.
+   */
+  claims?: string;
+  /** Stops waiting for the token; the call fails with `ERR_OBO_ABORTED`. */
+  abortSignal?: AbortSignal;
 }
 
 /** What a token fetch needs. @internal */
@@ -55,12 +63,14 @@ type TokenRequest =
       readonly agentId: string | undefined;
       readonly assertion: string;
       readonly scopes: readonly string[];
+      readonly claims: string | undefined;
     }
   | {
       readonly kind: "app-only";
       readonly agentId: string;
       readonly tenant: string;
       readonly scopes: readonly string[];
+      readonly claims: string | undefined;
     }
   | {
       readonly kind: "agent-user";
@@ -68,7 +78,50 @@ type TokenRequest =
       readonly tenant: string;
       readonly user: ResolvedAgentUser;
       readonly scopes: readonly string[];
+      readonly claims: string | undefined;
     };
+
+/** Validates per-request claims: JSON text of a claims request. */
+function readClaims(claims: unknown): string | undefined {
+  if (claims === undefined || claims === "") return undefined;
+  if (typeof claims === "string") {
+    try {
+      const parsed: unknown = JSON.parse(claims);
+      if (typeof parsed === "object" && parsed !== null) return claims;
+    } catch {
+      // reported below
+    }
+  }
+  throw configurationError(
+    "claims",
+    "must be the claims challenge as JSON text (decode Graph's base64 first).",
+  );
+}
+
+/** Rejects with `ERR_OBO_ABORTED` when the caller's signal fires first. */
+async function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  const aborted = (): OnBehalfOfError =>
+    new OnBehalfOfError("ERR_OBO_ABORTED", "The token request was aborted by the caller.", {
+      cause: signal.reason,
+    });
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    throw aborted();
+  }
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      reject(aborted());
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, stop]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
+    work.catch(() => undefined);
+  }
+}
 
 function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
@@ -114,6 +167,8 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   readonly #options: ResolvedOptions;
   readonly #log: InternalLogger;
   readonly #msal: ConfidentialClientApplication;
+  readonly #network: ObservingNetworkClient;
+  readonly #legs: LegContext;
   readonly #engine: TokenEngine<TokenRequest>;
   readonly #agents: AgentTokens;
   readonly #keyPrefix: string;
@@ -127,12 +182,15 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   public constructor(options: OnBehalfOfAuthenticationProviderOptions) {
     this.#options = resolveOptions(options);
     this.#log = createLogger(this.#options.logger);
-    const { clientId, authority, credential } = this.#options;
-    this.#msal = this.#createMsalClient(
-      clientId,
-      authority.multiTenant ? "organizations" : authority.tenant,
-      credential,
-    );
+    this.#network = new ObservingNetworkClient(this.#options.msalSystemOptions?.networkClient);
+    const { clientId, authority, credential, clientCapabilities } = this.#options;
+    const homeTenant = authority.multiTenant ? "organizations" : authority.tenant;
+    this.#msal = this.#createMsalClient(clientId, homeTenant, credential, true);
+    // Capabilities go on user-token requests only, not on the blueprint's exchange-token requests.
+    const blueprint =
+      clientCapabilities === undefined
+        ? this.#msal
+        : this.#createMsalClient(clientId, homeTenant, credential, false);
     this.#engine = new TokenEngine<TokenRequest>({
       cache: this.#options.tokenCache ?? new MemoryTokenCache(),
       fetch: (request) => this.#exchange(request),
@@ -143,20 +201,24 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       clockSkewMs: this.#options.clockSkewMs,
       onEvent: this.#options.onCacheEvent,
     });
-    const countTokenRequest = (leg: TokenRequestLeg): void => {
-      this.#engine.countTokenRequest(leg);
+    this.#legs = {
+      log: this.#log,
+      countTokenRequest: (leg: TokenRequestLeg): void => {
+        this.#engine.countTokenRequest(leg);
+      },
+      policy: this.#options.policy,
+      network: this.#network,
     };
     this.#agents = new AgentTokens({
-      blueprint: this.#msal,
+      ...this.#legs,
+      blueprint,
       blueprintId: clientId,
       authority,
       createClient: (agentId: string, tenant: string, clientAssertion: ClientAssertionCallback) =>
-        this.#createMsalClient(agentId, tenant, { clientAssertion }),
+        this.#createMsalClient(agentId, tenant, { clientAssertion }, true),
       maxClients: this.#options.maxAgentClients,
       expirySkewMs: this.#options.expirySkewMs,
       refreshAheadMs: this.#options.refreshAheadMs,
-      log: this.#log,
-      countTokenRequest,
     });
     this.#keyPrefix = `obo|${authority.host}|${authority.tenant}|${clientId}|`;
     this.#agentKeyPrefix = `agent|${authority.host}|${authority.tenant}|${clientId}|`;
@@ -183,7 +245,15 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
    * ```
    */
   public async getAccessToken(options?: OnBehalfOfTokenOptions): Promise<string> {
+    const signal = options?.abortSignal;
+    if (signal === undefined) return this.#acquire(options);
+    return abortable(this.#acquire(options), signal);
+  }
+
+  async #acquire(options: OnBehalfOfTokenOptions | undefined): Promise<string> {
     const selection = resolveAgentSelection(options, this.#options);
+    const claims = readClaims(options?.claims);
+    const forceRefresh = claims !== undefined;
     let scopes = this.#options.scopes;
     let scopeKey = this.#defaultScopesKey;
     if (options?.scopes !== undefined) {
@@ -196,7 +266,8 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
         const key = `${this.#keyPrefix}${hash("sha256", assertion, "base64url")}|${scopeKey}`;
         return this.#engine.acquire({
           key,
-          request: { kind: "obo", agentId: undefined, assertion, scopes },
+          forceRefresh,
+          request: { kind: "obo", agentId: undefined, assertion, scopes, claims },
         });
       }
       case "obo": {
@@ -205,7 +276,8 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
         const user = hash("sha256", assertion, "base64url");
         return this.#engine.acquire({
           key: `${this.#agentKeyPrefix}${agentId}|obo|${user}|${scopeKey}`,
-          request: { kind: "obo", agentId, assertion, scopes },
+          forceRefresh,
+          request: { kind: "obo", agentId, assertion, scopes, claims },
         });
       }
       case "app-only": {
@@ -213,7 +285,8 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
         requireDefaultScopes(scopes);
         return this.#engine.acquire({
           key: `${this.#agentKeyPrefix}${agentId}|app-only|${tenant}|${scopeKey}`,
-          request: { kind: "app-only", agentId, tenant, scopes },
+          forceRefresh,
+          request: { kind: "app-only", agentId, tenant, scopes, claims },
         });
       }
       case "agent-user": {
@@ -221,7 +294,8 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
         const userKey = hash("sha256", user.key, "base64url");
         return this.#engine.acquire({
           key: `${this.#agentKeyPrefix}${agentId}|agent-user|${tenant}|${userKey}|${scopeKey}`,
-          request: { kind: "agent-user", agentId, tenant, user, scopes },
+          forceRefresh,
+          request: { kind: "agent-user", agentId, tenant, user, scopes, claims },
         });
       }
     }
@@ -292,13 +366,19 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   async #exchange(request: TokenRequest): Promise<FetchedToken> {
     switch (request.kind) {
       case "app-only":
-        return this.#agents.appOnly(request.agentId, request.tenant, request.scopes);
+        return this.#agents.appOnly(
+          request.agentId,
+          request.tenant,
+          request.scopes,
+          request.claims,
+        );
       case "agent-user":
         return this.#agents.agentUser(
           request.agentId,
           request.tenant,
           request.user,
           request.scopes,
+          request.claims,
         );
       case "obo": {
         const info = inspectUserAssertion(request.assertion, Date.now(), this.#options.clockSkewMs);
@@ -309,6 +389,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
           tenant,
           request.assertion,
           request.scopes,
+          request.claims,
         );
         return { ...token, assertionExpiresAt: info.expiresAtMs };
       }
@@ -316,65 +397,54 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   }
 
   async #exchangeAsClient(
-    request: { readonly assertion: string; readonly scopes: readonly string[] },
+    request: {
+      readonly assertion: string;
+      readonly scopes: readonly string[];
+      readonly claims: string | undefined;
+    },
     tenant: string,
     info: UserAssertionInfo,
   ): Promise<FetchedToken> {
-    const correlationId = randomUUID();
-    this.#log.info(
-      `requesting an On-Behalf-Of token (tenant=${tenant}, correlationId=${correlationId})`,
+    const authority = authorityUrl(this.#options.authority, tenant);
+    const token = await requestToken(
+      this.#legs,
+      "obo",
+      `an On-Behalf-Of token (tenant=${tenant}${request.claims === undefined ? "" : ", with claims"})`,
+      this.#msal,
+      (correlationId) =>
+        this.#msal.acquireTokenOnBehalfOf({
+          oboAssertion: request.assertion,
+          scopes: [...request.scopes],
+          authority,
+          correlationId,
+          skipCache: true,
+          ...(request.claims === undefined ? {} : { claims: request.claims }),
+        }),
     );
-    this.#engine.countTokenRequest("obo");
-    try {
-      const result = await this.#msal.acquireTokenOnBehalfOf({
-        oboAssertion: request.assertion,
-        scopes: [...request.scopes],
-        authority: authorityUrl(this.#options.authority, tenant),
-        correlationId,
-        skipCache: true,
-      });
-      if (result?.accessToken === undefined || result.accessToken === "") {
-        throw new OnBehalfOfError(
-          "ERR_OBO_TOKEN_REQUEST_FAILED",
-          "Entra returned no access token.",
-          {
-            leg: "obo",
-            correlationId,
-          },
-        );
-      }
-      return {
-        accessToken: result.accessToken,
-        expiresAt: result.expiresOn?.getTime() ?? Date.now() + 3_600_000,
-        assertionExpiresAt: info.expiresAtMs,
-      };
-    } catch (error) {
-      const failure = toOnBehalfOfError(error, "obo", correlationId);
-      this.#log.warn(
-        `On-Behalf-Of exchange failed: ${failure.code} ${failure.error ?? ""} (correlationId=${failure.correlationId ?? correlationId})`,
-      );
-      throw failure;
-    } finally {
-      // Our cache is the cache: keep MSAL's store (and its cross-user throttle entries) empty.
-      this.#msal.clearCache();
-    }
+    return { ...token, assertionExpiresAt: info.expiresAtMs };
   }
 
   #createMsalClient(
     clientId: string,
     tenant: string,
     credential: MsalCredential,
+    withCapabilities: boolean,
   ): ConfidentialClientApplication {
-    const { authority, msalSystemOptions, msalAuthorityOptions } = this.#options;
+    const { authority, msalSystemOptions, msalAuthorityOptions, clientCapabilities } =
+      this.#options;
     const configuration: Configuration = {
       auth: {
         clientId,
         authority: authorityUrl(authority, tenant),
         ...credential,
         ...(msalAuthorityOptions ?? {}),
+        ...(withCapabilities && clientCapabilities !== undefined
+          ? { clientCapabilities: [...clientCapabilities] }
+          : {}),
       },
       system: {
         ...(msalSystemOptions ?? {}),
+        networkClient: this.#network,
         loggerOptions: msalLoggerOptions(this.#log),
       },
     };

@@ -5,6 +5,7 @@ import { configurationError } from "./errors.js";
 import type { TokenCache } from "./cache/token-cache.js";
 import type { TokenCacheEvent } from "./cache/token-engine.js";
 import type { Logger } from "./logger.js";
+import type { RequestPolicy } from "./agent/token-leg.js";
 import {
   resolveCredential,
   type ClientAssertionProvider,
@@ -124,6 +125,52 @@ export interface OnBehalfOfAuthenticationProviderOptions {
    * @defaultValue 1000
    */
   readonly maxAgentClients?: number | undefined;
+  /**
+   * Client capabilities declared on every token request. `["cp1"]` makes tokens CAE-capable:
+   * Graph then answers a revoked session with a claims challenge instead of honouring the token
+   * until it expires. Handle those with {@link createGraphClient} (v3) or the Kiota adapter.
+   *
+   * @defaultValue none
+   */
+  readonly clientCapabilities?: readonly string[] | undefined;
+  /**
+   * The most one token acquisition may take, retries included, in milliseconds; beyond it the
+   * request fails with `ERR_OBO_TIMEOUT`.
+   *
+   * @defaultValue 30000
+   */
+  readonly timeoutMs?: number | undefined;
+  /** How transient token-endpoint failures (network errors, 429, 500/502/503/504) are retried. */
+  readonly retry?: RetryOptions | undefined;
+}
+
+/** Retries of transient token-endpoint failures, with jittered exponential backoff. */
+export interface RetryOptions {
+  /**
+   * Retries after the first attempt; `0` turns retries off.
+   *
+   * @defaultValue 2
+   */
+  readonly maxRetries?: number | undefined;
+  /**
+   * The first backoff in milliseconds; it doubles on each retry, with full jitter.
+   *
+   * @defaultValue 250
+   */
+  readonly baseDelayMs?: number | undefined;
+  /**
+   * The longest backoff in milliseconds.
+   *
+   * @defaultValue 4000
+   */
+  readonly maxDelayMs?: number | undefined;
+  /**
+   * A `Retry-After` longer than this (milliseconds) is not waited for: the request fails at once
+   * with `retryAfterMs` on the error.
+   *
+   * @defaultValue 10000
+   */
+  readonly maxRetryAfterMs?: number | undefined;
 }
 
 /** Validated, frozen options. @internal */
@@ -145,6 +192,8 @@ export interface ResolvedOptions {
   /** The default agent identity, lower-cased. */
   readonly agentIdentity: string | undefined;
   readonly maxAgentClients: number;
+  readonly clientCapabilities: readonly string[] | undefined;
+  readonly policy: RequestPolicy;
 }
 
 function duration(value: unknown, option: string, fallback: number): number {
@@ -268,5 +317,46 @@ export function resolveOptions(input: OnBehalfOfAuthenticationProviderOptions): 
     agentIdentity:
       input.agentIdentity === undefined ? undefined : agentId(input.agentIdentity, "agentIdentity"),
     maxAgentClients: positiveInteger(input.maxAgentClients, "maxAgentClients", 1000),
+    clientCapabilities: capabilities(input.clientCapabilities),
+    policy: resolvePolicy(input.timeoutMs, input.retry),
+  });
+}
+
+function capabilities(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((c) => typeof c !== "string" || !/^[\w-]+$/.test(c))) {
+    throw configurationError(
+      "clientCapabilities",
+      'must be an array of capability names, e.g. ["cp1"].',
+    );
+  }
+  return value.length === 0 ? undefined : Object.freeze([...(value as string[])]);
+}
+
+function resolvePolicy(timeoutMs: unknown, retry: unknown): RequestPolicy {
+  if (retry !== undefined && (typeof retry !== "object" || retry === null)) {
+    throw configurationError(
+      "retry",
+      "must be an object { maxRetries, baseDelayMs, maxDelayMs, maxRetryAfterMs }.",
+    );
+  }
+  const options = (retry ?? {}) as RetryOptions;
+  const maxRetries = options.maxRetries ?? 2;
+  if (
+    typeof maxRetries !== "number" ||
+    !Number.isInteger(maxRetries) ||
+    maxRetries < 0 ||
+    maxRetries > 10
+  ) {
+    throw configurationError("retry.maxRetries", "must be an integer from 0 to 10.");
+  }
+  const timeout = duration(timeoutMs, "timeoutMs", 30_000);
+  if (timeout === 0) throw configurationError("timeoutMs", "must be more than 0.");
+  return Object.freeze({
+    timeoutMs: timeout,
+    maxRetries,
+    baseDelayMs: duration(options.baseDelayMs, "retry.baseDelayMs", 250),
+    maxDelayMs: duration(options.maxDelayMs, "retry.maxDelayMs", 4000),
+    maxRetryAfterMs: duration(options.maxRetryAfterMs, "retry.maxRetryAfterMs", 10_000),
   });
 }

@@ -73,6 +73,7 @@ export class AgentTokens {
     tenant: string,
     assertion: string,
     scopes: readonly string[],
+    claims?: string,
   ): Promise<FetchedToken> {
     const client = await this.#prepare(agentId, tenant);
     return requestToken(
@@ -86,6 +87,7 @@ export class AgentTokens {
           scopes: [...scopes],
           correlationId,
           skipCache: true,
+          ...(claims === undefined ? {} : { claims }),
         }),
     );
   }
@@ -95,6 +97,7 @@ export class AgentTokens {
     agentId: string,
     tenant: string,
     scopes: readonly string[],
+    claims?: string,
   ): Promise<FetchedToken> {
     const client = await this.#prepare(agentId, tenant);
     return requestToken(
@@ -107,6 +110,7 @@ export class AgentTokens {
           scopes: [...scopes],
           correlationId,
           skipCache: true,
+          ...(claims === undefined ? {} : { claims }),
         }),
     );
   }
@@ -117,6 +121,7 @@ export class AgentTokens {
     tenant: string,
     user: ResolvedAgentUser,
     scopes: readonly string[],
+    claims?: string,
   ): Promise<FetchedToken> {
     const client = await this.#prepare(agentId, tenant);
     const where = `agent identity ${agentId} (tenant=${tenant})`;
@@ -143,6 +148,7 @@ export class AgentTokens {
           scopes: [...scopes],
           assertion: credential.accessToken,
           correlationId,
+          ...(claims === undefined ? {} : { claims }),
           ...(user.by === "upn" ? { username: user.value } : { userObjectId: user.value }),
         }),
     );

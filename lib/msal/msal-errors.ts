@@ -29,6 +29,8 @@ function aadstsOf(error: AuthError): number | undefined {
 export interface ResponseFacts {
   readonly status?: number | undefined;
   readonly retryAfterMs?: number | undefined;
+  /** The request never got an HTTP answer (connection refused or reset, DNS, TLS). */
+  readonly networkFailure?: boolean | undefined;
 }
 
 /**

@@ -1,11 +1,6 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
 import type { ResponseFacts } from "./msal-errors.js";
 
-/** What one token request's HTTP answer said, for error mapping and retries. @internal */
-interface Observation extends ResponseFacts {
-  readonly status: number;
-}
-
 function correlationIdOf(url: string): string | undefined {
   const query = url.indexOf("?");
   if (query < 0) return undefined;
@@ -70,7 +65,7 @@ async function fetchRequest<T>(
  */
 export class ObservingNetworkClient implements INetworkModule {
   readonly #inner: INetworkModule | undefined;
-  readonly #observations = new Map<string, Observation>();
+  readonly #observations = new Map<string, ResponseFacts>();
   readonly #signals = new Map<string, AbortSignal>();
 
   public constructor(inner: INetworkModule | undefined) {
@@ -111,10 +106,18 @@ export class ObservingNetworkClient implements INetworkModule {
     const correlationId = correlationIdOf(url);
     const signal = correlationId === undefined ? undefined : this.#signals.get(correlationId);
     signal?.throwIfAborted();
-    const response =
-      this.#inner === undefined
-        ? await fetchRequest<T>("POST", url, options, signal)
-        : await this.#inner.sendPostRequestAsync<T>(url, options);
+    let response: NetworkResponse<T>;
+    try {
+      response =
+        this.#inner === undefined
+          ? await fetchRequest<T>("POST", url, options, signal)
+          : await this.#inner.sendPostRequestAsync<T>(url, options);
+    } catch (error) {
+      if (correlationId !== undefined && signal?.aborted !== true) {
+        this.#observations.set(correlationId, { networkFailure: true });
+      }
+      throw error;
+    }
     if (correlationId !== undefined) {
       this.#observations.set(correlationId, {
         status: response.status,

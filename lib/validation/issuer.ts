@@ -1,0 +1,58 @@
+import type { ResolvedAuthority } from "../authority.js";
+
+/** The origins that prefix the issuers of a cloud's v1 and v2 tokens. @internal */
+export interface IssuerPrefixes {
+  /** v1 tokens: `<v1>/<tid>/`. */
+  readonly v1: string;
+  /** v2 tokens: `<v2>/<tid>/v2.0`. */
+  readonly v2: string;
+}
+
+/** Issuer origins of Microsoft's clouds, keyed by sign-in host. */
+const CLOUD_ISSUERS: ReadonlyMap<string, IssuerPrefixes> = new Map([
+  [
+    "login.microsoftonline.com",
+    { v1: "https://sts.windows.net", v2: "https://login.microsoftonline.com" },
+  ],
+  ["login.windows.net", { v1: "https://sts.windows.net", v2: "https://login.microsoftonline.com" }],
+  // US Government: v1 tokens keep the public cloud's STS name.
+  [
+    "login.microsoftonline.us",
+    { v1: "https://sts.windows.net", v2: "https://login.microsoftonline.us" },
+  ],
+  [
+    "login.chinacloudapi.cn",
+    { v1: "https://sts.chinacloudapi.cn", v2: "https://login.partner.microsoftonline.cn" },
+  ],
+  [
+    "login.partner.microsoftonline.cn",
+    { v1: "https://sts.chinacloudapi.cn", v2: "https://login.partner.microsoftonline.cn" },
+  ],
+]);
+
+/**
+ * The issuer origins for an authority: Microsoft's for its clouds, the authority's own origin for
+ * any other host (the local emulator).
+ *
+ * @param authority - the resolved authority
+ * @internal
+ */
+export function issuerPrefixes(authority: ResolvedAuthority): IssuerPrefixes {
+  return CLOUD_ISSUERS.get(authority.host) ?? { v1: authority.origin, v2: authority.origin };
+}
+
+/**
+ * The only issuer a token of this version and tenant may carry.
+ *
+ * @param prefixes - the cloud's issuer origins
+ * @param version - the token's `ver`
+ * @param tid - the token's `tid`, as it appears in the token
+ * @internal
+ */
+export function expectedIssuer(
+  prefixes: IssuerPrefixes,
+  version: "1.0" | "2.0",
+  tid: string,
+): string {
+  return version === "2.0" ? `${prefixes.v2}/${tid}/v2.0` : `${prefixes.v1}/${tid}/`;
+}
