@@ -127,11 +127,10 @@ export class KiotaOnBehalfOfAuthenticationProvider {
   ): OnBehalfOfTokenOptions {
     const option: unknown = request.getRequestOptions()[OnBehalfOfRequestOption.KEY];
     const perRequest = (option as Partial<OnBehalfOfRequestOption> | undefined)?.tokenOptions;
-    const options: OnBehalfOfTokenOptions & { claims?: string } = {
+    return {
       ...(this.#scopes === undefined ? {} : { scopes: [...this.#scopes] }),
       ...(typeof perRequest === "object" ? perRequest : {}),
       ...(claims === undefined ? {} : { claims }),
     };
-    return options;
   }
 }

@@ -5,7 +5,7 @@ import type {
   OnBehalfOfTokenOptions,
 } from "../on-behalf-of-authentication-provider.js";
 import { followAbortSignal } from "./abort-signal.js";
-import { readAccessTokenClaims } from "./access-token-claims.js";
+import { readIssuedTokenClaims } from "./issued-token-claims.js";
 import type {
   AccessTokenLike,
   GetTokenOptionsLike,
@@ -48,12 +48,6 @@ export interface AsTokenCredentialOptions {
  * `expirySkewMs` (two minutes), the least lifetime left on any token it serves.
  */
 const UNKNOWN_EXPIRY_MS = 60_000;
-
-/** The request options the provider takes besides the documented ones, until its types name them. */
-type ProviderTokenOptions = OnBehalfOfTokenOptions & {
-  claims?: string;
-  abortSignal?: AbortSignal;
-};
 
 function sameTenant(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
@@ -156,7 +150,7 @@ export function asTokenCredential(
     }
     const claims = nonEmpty(getTokenOptions.claims);
     const abort = followAbortSignal(getTokenOptions.abortSignal);
-    const tokenOptions: ProviderTokenOptions = {
+    const tokenOptions: OnBehalfOfTokenOptions = {
       ...bound,
       scopes: typeof scopes === "string" ? [scopes] : scopes,
       ...(tenantId === undefined || userToken ? {} : { tenantId }),
@@ -170,7 +164,7 @@ export function asTokenCredential(
     } finally {
       abort.release();
     }
-    const read = readAccessTokenClaims(token);
+    const read = readIssuedTokenClaims(token);
     if (tenantId !== undefined && userToken && read.tenantId !== tenantId.toLowerCase()) {
       throw tenantMismatch(tenantId, read.tenantId);
     }

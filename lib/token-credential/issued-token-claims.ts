@@ -1,7 +1,7 @@
 import { decodeJwt } from "jose";
 
 /** What the credential reads from an access token it hands out, without verifying it. @internal */
-export interface AccessTokenClaims {
+export interface IssuedTokenClaims {
   /** `exp` in milliseconds since the epoch, when the token is a JWT with one. */
   readonly expiresAtMs: number | undefined;
   /** `tid`, lower-cased, when present. */
@@ -14,7 +14,7 @@ export interface AccessTokenClaims {
  * @param token - the access token
  * @internal
  */
-export function readAccessTokenClaims(token: string): AccessTokenClaims {
+export function readIssuedTokenClaims(token: string): IssuedTokenClaims {
   try {
     const payload = decodeJwt(token);
     return {
