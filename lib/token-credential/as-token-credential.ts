@@ -123,7 +123,7 @@ export function asTokenCredential(
   const bound: OnBehalfOfTokenOptions = Object.freeze(
     Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
   );
-  const userToken =
+  const onBehalfOfUser =
     (options.tokenKind ?? (options.agentUser === undefined ? "obo" : "agent-user")) === "obo";
 
   async function getToken(
@@ -139,7 +139,7 @@ export function asTokenCredential(
     const tenantId = nonEmpty(getTokenOptions.tenantId);
     if (
       tenantId !== undefined &&
-      !userToken &&
+      !onBehalfOfUser &&
       bound.tenantId !== undefined &&
       !sameTenant(bound.tenantId, tenantId)
     ) {
@@ -153,7 +153,7 @@ export function asTokenCredential(
     const tokenOptions: OnBehalfOfTokenOptions = {
       ...bound,
       scopes: typeof scopes === "string" ? [scopes] : scopes,
-      ...(tenantId === undefined || userToken ? {} : { tenantId }),
+      ...(tenantId === undefined || onBehalfOfUser ? {} : { tenantId }),
       ...(claims === undefined ? {} : { claims }),
       ...(abort.signal === undefined ? {} : { abortSignal: abort.signal }),
     };
@@ -165,7 +165,7 @@ export function asTokenCredential(
       abort.release();
     }
     const read = readIssuedTokenClaims(token);
-    if (tenantId !== undefined && userToken && read.tenantId !== tenantId.toLowerCase()) {
+    if (tenantId !== undefined && onBehalfOfUser && read.tenantId !== tenantId.toLowerCase()) {
       throw tenantMismatch(tenantId, read.tenantId);
     }
     return {

@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import nock from "nock";
 import { agentIdentityOption } from "../../lib/kiota/index.js";
 import { AGENT_B, FakeAgentEntra, mockGraph } from "../support/agent-entra.js";
-import { claimsOf, mockGraphMe, mockOboEndpoint } from "../support/entra.js";
+import { claimsChallengeResponse, isOnBehalfOfError } from "../../lib/index.js";
+import {
+  claimsOf,
+  entraError,
+  mockGraphMe,
+  mockOboEndpoint,
+  mockTokenError,
+} from "../support/entra.js";
 import { TENANT, userToken } from "../support/tokens.js";
 import { authorizationOf, kiotaGraph, oboProvider } from "./helpers.js";
 
@@ -88,6 +95,33 @@ describe("Continuous Access Evaluation through @microsoft/msgraph-sdk", () => {
     assert.equal(hit.azp, AGENT_B);
     assert.equal(hit.oid, "alice");
     assert.notEqual(hit.token, stale[0]);
+  });
+
+  it("rejects with ERR_OBO_INTERACTION_REQUIRED when Entra wants the user for those claims", async () => {
+    const alice = await userToken({ oid: "alice", tid: TENANT });
+    mockOboEndpoint();
+    challengeOnce("/v1.0/me");
+    const demanded = '{"access_token":{"acrs":{"essential":true,"value":"c1"}}}';
+    const refused = mockTokenError(
+      400,
+      entraError("interaction_required", 50079, { claims: demanded }),
+    );
+    const graph = kiotaGraph(
+      oboProvider({ clientCapabilities: ["cp1"], getUserAssertion: () => alice }),
+    );
+
+    const error: unknown = await graph.me.get().then(
+      () => assert.fail("expected a rejection"),
+      (reason: unknown) => reason,
+    );
+
+    assert.ok(isOnBehalfOfError(error, "ERR_OBO_INTERACTION_REQUIRED"));
+    assert.equal(error.claims, demanded);
+    assert.ok(refused[0]?.form.claims?.includes("1635527790"), "Graph's claims were asked for");
+    const challenge = claimsChallengeResponse(error);
+    assert.ok(challenge);
+    assert.equal(challenge.status, 401);
+    assert.match(challenge.headers["WWW-Authenticate"], /error="insufficient_claims"/);
   });
 
   it("retries only once: a second challenge reaches the caller as Graph's 401", async () => {
