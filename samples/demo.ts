@@ -1,0 +1,145 @@
+/**
+ * `npm run demo`: the whole story, offline. A local Entra + Graph emulator and the sample web API
+ * start; users sign in and call the API, which calls Microsoft Graph on their behalf, as the API
+ * and as an agent identity; then an MFA challenge is passed on to the client, and a revoked session
+ * (Continuous Access Evaluation) is handled without the caller noticing. No token is ever printed.
+ */
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { startEmulator, type Emulator } from "graph-obo-auth/emulator";
+import { parseClaimsChallenge } from "graph-obo-auth";
+import { createSampleApi, type SampleApi } from "./express-api/app.js";
+import { emulatorConfig } from "./express-api/emulator-config.js";
+
+interface Profile {
+  readonly displayName?: string;
+  readonly jobTitle?: string;
+  readonly userPrincipalName?: string;
+}
+
+const out = (line = ""): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+class DemoFailure extends Error {}
+
+async function call(base: string, path: string, token: string): Promise<{ status: number; body: unknown; challenge: string | null }> {
+  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, body: await response.json(), challenge: response.headers.get("www-authenticate") };
+}
+
+async function profile(base: string, path: string, token: string): Promise<Profile> {
+  const { status, body } = await call(base, path, token);
+  if (status !== 200) throw new DemoFailure(`GET ${path} answered ${status}: ${JSON.stringify(body)}`);
+  return body as Profile;
+}
+
+function describe(p: Profile): string {
+  return `${p.displayName ?? "?"}${p.jobTitle === undefined ? "" : ` (${p.jobTitle})`}`;
+}
+
+function tokenRequests(emulator: Emulator): number {
+  return emulator.count({ endpoint: "token" });
+}
+
+async function run(emulator: Emulator, api: SampleApi, base: string): Promise<void> {
+  const { users, apps } = emulator.defaults;
+
+  out("1. Users sign in to the client and call the sample API; the API calls Graph on their behalf.");
+  out();
+  const callers = [users.alice, users.erin];
+  for (const upn of callers) {
+    const token = await emulator.signIn({ user: upn });
+    const me = await profile(base, "/me", token);
+    const manager = await profile(base, "/me/manager", token);
+    await profile(base, "/me", token); // again: served from the cache
+    out(`   ${upn.padEnd(24)} /me → ${describe(me)}`);
+    out(`   ${"".padEnd(24)} /me/manager → ${describe(manager)}`);
+  }
+  const apiStats = api.apiProvider.stats();
+  out();
+  out(
+    `   Graph calls: ${callers.length * 3}; On-Behalf-Of token requests sent: ${apiStats.tokenRequests}; ` +
+      `served from the cache: ${apiStats.hits}.`,
+  );
+  if (apiStats.tokenRequests !== callers.length) throw new DemoFailure("expected one token request per user");
+
+  out();
+  out("2. The same, as a Microsoft Entra agent identity acting on behalf of the user.");
+  out();
+  const agentCallers = [users.alice, users.bob];
+  for (const upn of agentCallers) {
+    const token = await emulator.signIn({ user: upn, clientId: apps.blueprint.clientId });
+    const me = await profile(base, "/agent/me", token);
+    const manager = await profile(base, "/agent/me/manager", token);
+    out(`   ${upn.padEnd(24)} /agent/me → ${describe(me)}; manager → ${describe(manager)}`);
+  }
+  const agentStats = api.agentProvider?.stats();
+  const exchangeTokens = emulator.count({ endpoint: "token", flow: "exchange_token" });
+  out();
+  out(
+    `   Token requests: ${agentStats?.tokenRequests ?? 0} (${exchangeTokens} exchange token T1 for the agent, shared by both ` +
+      `users; ${agentCallers.length} agent On-Behalf-Of); served from the cache: ${agentStats?.hits ?? 0}.`,
+  );
+
+  out();
+  out("3. Conditional Access demands MFA for dan: the API passes the claims challenge on to its client.");
+  out();
+  emulator.inject({ endpoint: "token", user: users.dan, fault: { kind: "interaction_required" } });
+  const dan = await call(base, "/me", await emulator.signIn({ user: users.dan }));
+  const claims = parseClaimsChallenge(dan.challenge);
+  if (dan.status !== 401 || claims === undefined) {
+    throw new DemoFailure(`expected a 401 claims challenge for dan, got ${dan.status}`);
+  }
+  out(`   GET /me → ${dan.status}, WWW-Authenticate: Bearer error="insufficient_claims", claims=<base64>`);
+  out(`   decoded claims: ${claims}`);
+  out("   The client's MSAL signs dan in again with these claims (MFA), then calls the API with the new token.");
+
+  out();
+  out("4. alice's session is revoked (Continuous Access Evaluation): Graph rejects the cached token.");
+  out();
+  const before = tokenRequests(emulator);
+  emulator.revokeSessions(users.alice);
+  const alice = await profile(base, "/me", await emulator.signIn({ user: users.alice }));
+  const graph401 = emulator.count({ endpoint: "graph", status: 401 });
+  out(
+    `   GET /me → 200 ${describe(alice)}: Graph answered 401 with a claims challenge ${graph401} time(s), the provider ` +
+      `fetched a token with those claims (${tokenRequests(emulator) - before} token request(s)) and retried once.`,
+  );
+  if (graph401 < 1) throw new DemoFailure("expected Graph to challenge the revoked session");
+
+  out();
+  out("Summary");
+  out(`   emulator: ${tokenRequests(emulator)} token requests, ${emulator.count({ endpoint: "graph" })} Graph requests`);
+  out(`   API provider:   ${JSON.stringify(api.apiProvider.stats())}`);
+  out(`   agent provider: ${JSON.stringify(api.agentProvider?.stats())}`);
+}
+
+const emulator = await startEmulator();
+let server: Server | undefined;
+let code = 0;
+try {
+  const api = createSampleApi(emulatorConfig(emulator));
+  server = await new Promise<Server>((resolve) => {
+    const s = api.app.listen(0, "127.0.0.1", () => {
+      resolve(s);
+    });
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  out(`graph-obo-auth demo: Entra + Graph emulator at ${emulator.origin}, sample API at ${base}`);
+  out();
+  await run(emulator, api, base);
+  out();
+  out("Demo finished: every step worked.");
+} catch (error) {
+  code = 1;
+  process.stderr.write(`\nDemo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (!(error instanceof DemoFailure) && error instanceof Error && error.stack !== undefined) {
+    process.stderr.write(`${error.stack}\n`);
+  }
+} finally {
+  server?.closeAllConnections();
+  server?.close();
+  await emulator.close();
+}
+process.exitCode = code;

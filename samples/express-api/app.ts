@@ -1,0 +1,85 @@
+/**
+ * The sample web API: `GET /me` and `GET /me/manager` on behalf of the signed-in user, as the API
+ * itself and (under `/agent`) as a Microsoft Entra agent identity. Every route is protected by
+ * `requireAccessToken`, which also puts the caller's token into the request context that the
+ * providers read.
+ */
+import express, { type NextFunction, type Request, type Response } from "express";
+import { GraphError, type Client, type ClientOptions } from "@microsoft/microsoft-graph-client";
+import {
+  OnBehalfOfAuthenticationProvider,
+  claimsChallengeErrorHandler,
+  createGraphClient,
+  isOnBehalfOfError,
+  requireAccessToken,
+  type OnBehalfOfAuthenticationProviderOptions,
+  type RequireAccessTokenOptions,
+} from "graph-obo-auth";
+
+/** How the sample API is wired: to the emulator, or to a real tenant. */
+export interface SampleApiConfig {
+  /** The web API's own provider (plain On-Behalf-Of). */
+  readonly api: OnBehalfOfAuthenticationProviderOptions;
+  /** Validation of tokens sent to the web API. */
+  readonly apiValidation: RequireAccessTokenOptions;
+  /** Optional: an agent identity blueprint's provider, with a default `agentIdentity`. */
+  readonly agent?: OnBehalfOfAuthenticationProviderOptions | undefined;
+  /** Validation of tokens sent to the agent routes (audience: the blueprint). */
+  readonly agentValidation?: RequireAccessTokenOptions | undefined;
+  /** Graph client options (base URL, custom hosts, fetch options for the emulator). */
+  readonly graph?: Omit<ClientOptions, "authProvider" | "middleware"> | undefined;
+}
+
+/** The app and its providers, so callers can read their stats. */
+export interface SampleApi {
+  readonly app: express.Express;
+  readonly apiProvider: OnBehalfOfAuthenticationProvider;
+  readonly agentProvider: OnBehalfOfAuthenticationProvider | undefined;
+}
+
+function profile(graph: Client, path: string) {
+  return async (_req: Request, res: Response, next: NextFunction): Promise<void> => {
+    try {
+      const user = (await graph.api(path).select(["id", "displayName", "userPrincipalName", "jobTitle"]).get()) as object;
+      res.json(user);
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/** Creates the sample API. */
+export function createSampleApi(config: SampleApiConfig): SampleApi {
+  const app = express();
+  const apiProvider = new OnBehalfOfAuthenticationProvider(config.api);
+  const apiGraph = createGraphClient({ ...config.graph, authProvider: apiProvider });
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+  const asApi = requireAccessToken(config.apiValidation);
+  app.get("/me", asApi, profile(apiGraph, "/me"));
+  app.get("/me/manager", asApi, profile(apiGraph, "/me/manager"));
+
+  let agentProvider: OnBehalfOfAuthenticationProvider | undefined;
+  if (config.agent !== undefined && config.agentValidation !== undefined) {
+    agentProvider = new OnBehalfOfAuthenticationProvider(config.agent);
+    const agentGraph = createGraphClient({ ...config.graph, authProvider: agentProvider });
+    const asAgent = requireAccessToken(config.agentValidation);
+    app.get("/agent/me", asAgent, profile(agentGraph, "/me"));
+    app.get("/agent/me/manager", asAgent, profile(agentGraph, "/me/manager"));
+  }
+
+  // MFA, Conditional Access, consent: pass the claims challenge on to the client.
+  app.use(claimsChallengeErrorHandler());
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (isOnBehalfOfError(error)) {
+      res.status(502).json({ error: error.code, message: error.message, correlationId: error.correlationId });
+    } else if (error instanceof GraphError) {
+      res.status(error.statusCode > 0 ? error.statusCode : 502).json({ error: error.code, message: error.message });
+    } else {
+      res.status(500).json({ error: "internal_error" });
+    }
+  });
+  return { app, apiProvider, agentProvider };
+}
