@@ -23,6 +23,8 @@ export interface BenchSuite {
 export interface BenchRunOptions {
   /** Smaller sizes and fewer repetitions (for a smoke run). */
   readonly quick: boolean;
+  /** The long run (`--full`): larger sizes, such as 100,000 cached users. */
+  readonly full?: boolean;
   /** Progress output (stderr). */
   readonly log: (message: string) => void;
 }

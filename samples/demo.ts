@@ -23,14 +23,23 @@ const out = (line = ""): void => {
 
 class DemoFailure extends Error {}
 
-async function call(base: string, path: string, token: string): Promise<{ status: number; body: unknown; challenge: string | null }> {
+async function call(
+  base: string,
+  path: string,
+  token: string,
+): Promise<{ status: number; body: unknown; challenge: string | null }> {
   const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  return { status: response.status, body: await response.json(), challenge: response.headers.get("www-authenticate") };
+  return {
+    status: response.status,
+    body: await response.json(),
+    challenge: response.headers.get("www-authenticate"),
+  };
 }
 
 async function profile(base: string, path: string, token: string): Promise<Profile> {
   const { status, body } = await call(base, path, token);
-  if (status !== 200) throw new DemoFailure(`GET ${path} answered ${status}: ${JSON.stringify(body)}`);
+  if (status !== 200)
+    throw new DemoFailure(`GET ${path} answered ${status}: ${JSON.stringify(body)}`);
   return body as Profile;
 }
 
@@ -45,11 +54,15 @@ function tokenRequests(emulator: Emulator): number {
 async function run(emulator: Emulator, api: SampleApi, base: string): Promise<void> {
   const { users, apps } = emulator.defaults;
 
-  out("1. Users sign in to the client and call the sample API; the API calls Graph on their behalf.");
+  out(
+    "1. Users sign in to the client and call the sample API; the API calls Graph on their behalf.",
+  );
   out();
   const callers = [users.alice, users.erin];
+  const signedIn = new Map<string, string>();
   for (const upn of callers) {
     const token = await emulator.signIn({ user: upn });
+    signedIn.set(upn, token);
     const me = await profile(base, "/me", token);
     const manager = await profile(base, "/me/manager", token);
     await profile(base, "/me", token); // again: served from the cache
@@ -62,7 +75,8 @@ async function run(emulator: Emulator, api: SampleApi, base: string): Promise<vo
     `   Graph calls: ${callers.length * 3}; On-Behalf-Of token requests sent: ${apiStats.tokenRequests}; ` +
       `served from the cache: ${apiStats.hits}.`,
   );
-  if (apiStats.tokenRequests !== callers.length) throw new DemoFailure("expected one token request per user");
+  if (apiStats.tokenRequests !== callers.length)
+    throw new DemoFailure("expected one token request per user");
 
   out();
   out("2. The same, as a Microsoft Entra agent identity acting on behalf of the user.");
@@ -83,7 +97,9 @@ async function run(emulator: Emulator, api: SampleApi, base: string): Promise<vo
   );
 
   out();
-  out("3. Conditional Access demands MFA for dan: the API passes the claims challenge on to its client.");
+  out(
+    "3. Conditional Access demands MFA for dan: the API passes the claims challenge on to its client.",
+  );
   out();
   emulator.inject({ endpoint: "token", user: users.dan, fault: { kind: "interaction_required" } });
   const dan = await call(base, "/me", await emulator.signIn({ user: users.dan }));
@@ -91,26 +107,34 @@ async function run(emulator: Emulator, api: SampleApi, base: string): Promise<vo
   if (dan.status !== 401 || claims === undefined) {
     throw new DemoFailure(`expected a 401 claims challenge for dan, got ${dan.status}`);
   }
-  out(`   GET /me → ${dan.status}, WWW-Authenticate: Bearer error="insufficient_claims", claims=<base64>`);
+  out(
+    `   GET /me → ${dan.status}, WWW-Authenticate: Bearer error="insufficient_claims", claims=<base64>`,
+  );
   out(`   decoded claims: ${claims}`);
-  out("   The client's MSAL signs dan in again with these claims (MFA), then calls the API with the new token.");
+  out(
+    "   The client's MSAL signs dan in again with these claims (MFA), then calls the API with the new token.",
+  );
 
   out();
-  out("4. alice's session is revoked (Continuous Access Evaluation): Graph rejects the cached token.");
+  out(
+    "4. alice's session is revoked (Continuous Access Evaluation): Graph rejects the cached token.",
+  );
   out();
   const before = tokenRequests(emulator);
   emulator.revokeSessions(users.alice);
-  const alice = await profile(base, "/me", await emulator.signIn({ user: users.alice }));
+  const alice = await profile(base, "/me", signedIn.get(users.alice) ?? "");
   const graph401 = emulator.count({ endpoint: "graph", status: 401 });
   out(
     `   GET /me → 200 ${describe(alice)}: Graph answered 401 with a claims challenge ${graph401} time(s), the provider ` +
-      `fetched a token with those claims (${tokenRequests(emulator) - before} token request(s)) and retried once.`,
+      `fetched a token with those claims (${tokenRequests(emulator) - before} token request) and retried once.`,
   );
   if (graph401 < 1) throw new DemoFailure("expected Graph to challenge the revoked session");
 
   out();
   out("Summary");
-  out(`   emulator: ${tokenRequests(emulator)} token requests, ${emulator.count({ endpoint: "graph" })} Graph requests`);
+  out(
+    `   emulator: ${tokenRequests(emulator)} token requests, ${emulator.count({ endpoint: "graph" })} Graph requests`,
+  );
   out(`   API provider:   ${JSON.stringify(api.apiProvider.stats())}`);
   out(`   agent provider: ${JSON.stringify(api.agentProvider?.stats())}`);
 }
@@ -133,7 +157,9 @@ try {
   out("Demo finished: every step worked.");
 } catch (error) {
   code = 1;
-  process.stderr.write(`\nDemo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `\nDemo failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   if (!(error instanceof DemoFailure) && error instanceof Error && error.stack !== undefined) {
     process.stderr.write(`${error.stack}\n`);
   }

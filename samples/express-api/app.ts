@@ -40,7 +40,10 @@ export interface SampleApi {
 function profile(graph: Client, path: string) {
   return async (_req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
-      const user = (await graph.api(path).select(["id", "displayName", "userPrincipalName", "jobTitle"]).get()) as object;
+      const user = (await graph
+        .api(path)
+        .select(["id", "displayName", "userPrincipalName", "jobTitle"])
+        .get()) as object;
       res.json(user);
     } catch (error) {
       next(error);
@@ -74,9 +77,13 @@ export function createSampleApi(config: SampleApiConfig): SampleApi {
   app.use(claimsChallengeErrorHandler());
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (isOnBehalfOfError(error)) {
-      res.status(502).json({ error: error.code, message: error.message, correlationId: error.correlationId });
+      res
+        .status(502)
+        .json({ error: error.code, message: error.message, correlationId: error.correlationId });
     } else if (error instanceof GraphError) {
-      res.status(error.statusCode > 0 ? error.statusCode : 502).json({ error: error.code, message: error.message });
+      res
+        .status(error.statusCode > 0 ? error.statusCode : 502)
+        .json({ error: error.code, message: error.message });
     } else {
       res.status(500).json({ error: "internal_error" });
     }

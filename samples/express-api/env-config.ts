@@ -9,7 +9,7 @@ function required(name: string): string {
 
 /** Whether the environment names a real tenant. */
 export function hasTenantConfig(): boolean {
-  return process.env["API_CLIENT_ID"] !== undefined && process.env["API_CLIENT_ID"] !== "";
+  return process.env.API_CLIENT_ID !== undefined && process.env.API_CLIENT_ID !== "";
 }
 
 /**
@@ -19,10 +19,16 @@ export function hasTenantConfig(): boolean {
 export function envConfig(): SampleApiConfig {
   const clientId = required("API_CLIENT_ID");
   const tenantId = required("TENANT_ID");
-  const blueprint = process.env["BLUEPRINT_CLIENT_ID"];
-  const agentTenant = tenantId === "organizations" || tenantId === "common" ? required("AGENT_TENANT_ID") : tenantId;
+  const blueprint = process.env.BLUEPRINT_CLIENT_ID;
+  const agentTenant =
+    tenantId === "organizations" || tenantId === "common" ? required("AGENT_TENANT_ID") : tenantId;
   return {
-    api: { clientId, tenantId, clientSecret: required("API_CLIENT_SECRET"), clientCapabilities: ["cp1"] },
+    api: {
+      clientId,
+      tenantId,
+      clientSecret: required("API_CLIENT_SECRET"),
+      clientCapabilities: ["cp1"],
+    },
     apiValidation: { clientId, tenantId, requiredScopes: ["access_as_user"] },
     ...(blueprint === undefined || blueprint === ""
       ? {}

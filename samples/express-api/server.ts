@@ -10,20 +10,24 @@ import { createSampleApi } from "./app.js";
 import { emulatorConfig } from "./emulator-config.js";
 import { envConfig, hasTenantConfig } from "./env-config.js";
 
-const port = Number(process.env["PORT"] ?? 3000);
+const port = Number(process.env.PORT ?? 3000);
 if (hasTenantConfig()) {
   const { app } = createSampleApi(envConfig());
   app.listen(port, "127.0.0.1", () => {
-    console.log(`sample API on http://127.0.0.1:${port} (tenant ${process.env["TENANT_ID"] ?? ""})`);
+    console.log(`sample API on http://127.0.0.1:${port} (tenant ${process.env.TENANT_ID ?? ""})`);
   });
 } else {
   const emulator = await startEmulator();
   const { app } = createSampleApi(emulatorConfig(emulator));
-  app.listen(port, "127.0.0.1", async () => {
-    console.log(`sample API on http://127.0.0.1:${port}, against the emulator at ${emulator.origin}`);
-    // Tokens never go to the console: write alice's to a private file and print how to use it.
-    const file = join(mkdtempSync(join(tmpdir(), "graph-obo-auth-")), "alice.token");
-    writeFileSync(file, await emulator.signIn({ user: emulator.defaults.users.alice }), { mode: 0o600 });
+  // Tokens never go to the console: write alice's to a private file and print how to use it.
+  const file = join(mkdtempSync(join(tmpdir(), "graph-obo-auth-")), "alice.token");
+  writeFileSync(file, await emulator.signIn({ user: emulator.defaults.users.alice }), {
+    mode: 0o600,
+  });
+  app.listen(port, "127.0.0.1", () => {
+    console.log(
+      `sample API on http://127.0.0.1:${port}, against the emulator at ${emulator.origin}`,
+    );
     console.log(`try: curl -H "Authorization: Bearer $(cat ${file})" http://127.0.0.1:${port}/me`);
   });
 }

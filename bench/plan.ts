@@ -1,0 +1,54 @@
+/** What a bench run measures, for each mode. */
+import type { Budget } from "./jobs.js";
+import { SUBJECTS, type SubjectId } from "./subjects.js";
+
+export type Mode = "quick" | "default" | "full";
+
+export interface Plan {
+  readonly mode: Mode;
+  /** Cached users for the hit measurements. */
+  readonly sizes: readonly number[];
+  readonly budget: Budget;
+  /** Approaches measured (column order). */
+  readonly subjects: readonly SubjectId[];
+  /** Users in the pool of an approach that caches nothing (it is measured once). */
+  readonly uncachedPool: number;
+  readonly concurrency: { readonly reps: number; readonly calls: number; readonly delayMs: number };
+  readonly graph: {
+    readonly sizes: readonly number[];
+    readonly reps: number;
+    readonly callsPerBlock: number;
+    readonly warmupCalls: number;
+  };
+}
+
+/** The plan of a mode, optionally restricted to some approaches. */
+export function makePlan(mode: Mode, only?: readonly SubjectId[]): Plan {
+  const subjects = SUBJECTS.map((s) => s.id).filter(
+    (id) => only === undefined || only.includes(id) || id === "ours" || id === "lower",
+  );
+  const concurrency = { reps: mode === "quick" ? 1 : 3, calls: 100, delayMs: 50 };
+  switch (mode) {
+    case "quick":
+      return {
+        mode,
+        sizes: [1, 1_000],
+        budget: { reps: 3, repMs: 100, minCalls: 5, maxCalls: 3_000, warmupMs: 150 },
+        subjects,
+        uncachedPool: 1_000,
+        concurrency,
+        graph: { sizes: [1, 1_000], reps: 3, callsPerBlock: 1_000, warmupCalls: 1_000 },
+      };
+    case "default":
+    case "full":
+      return {
+        mode,
+        sizes: mode === "full" ? [1, 1_000, 10_000, 100_000] : [1, 1_000, 10_000],
+        budget: { reps: 5, repMs: 300, minCalls: 5, maxCalls: 10_000, warmupMs: 500 },
+        subjects,
+        uncachedPool: 1_000,
+        concurrency,
+        graph: { sizes: [1, 1_000, 10_000], reps: 5, callsPerBlock: 2_000, warmupCalls: 1_000 },
+      };
+  }
+}

@@ -1,0 +1,57 @@
+import type { NodeSystemOptions } from "@azure/msal-node";
+import type { MsalAuthorityOptions } from "../../options.js";
+
+/** The options of the Graph v3 client (`Client.initWithMiddleware`) that point it at the emulator. */
+export interface EmulatorGraphClientOptions {
+  /** `https://localhost:<port>`: requests go to `<baseUrl>/v1.0/...`. */
+  readonly baseUrl: string;
+  /** `localhost`, so the Graph client attaches the token (it does only for Graph hosts and these). */
+  readonly customHosts: Set<string>;
+  /** Merged into every request: an undici `dispatcher` that trusts the emulator's CA. */
+  readonly fetchOptions: RequestInit & {
+    /** An undici `Agent` trusting the emulator's CA. */
+    readonly dispatcher: unknown;
+  };
+}
+
+/** What to spread into `new OnBehalfOfAuthenticationProvider({...})` to use the emulator. */
+export interface EmulatorProviderOptions {
+  /** `https://localhost:<port>/<tenant>`. */
+  readonly authority: string;
+  /** `knownAuthorities`, `authorityMetadata` and `cloudDiscoveryMetadata` for the emulator. */
+  readonly msalAuthorityOptions: MsalAuthorityOptions;
+  /** MSAL `system` options with the emulator's network client. */
+  readonly msalSystemOptions: NodeSystemOptions;
+}
+
+/**
+ * MSAL's authority settings for an emulator tenant: no discovery request is needed.
+ *
+ * @param origin - the emulator's origin
+ * @param segment - the tenant id, or `organizations`/`common`
+ * @param tenantId - the tenant id, or `undefined` for `organizations`/`common`
+ * @internal
+ */
+export function msalAuthorityOptionsFor(
+  origin: string,
+  segment: string,
+  tenantId: string | undefined,
+): MsalAuthorityOptions {
+  const host = new URL(origin).host;
+  const base = `${origin}/${segment}`;
+  return {
+    knownAuthorities: [host],
+    authorityMetadata: JSON.stringify({
+      authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+      token_endpoint: `${base}/oauth2/v2.0/token`,
+      issuer: `${origin}/${tenantId ?? "{tenantid}"}/v2.0`,
+      jwks_uri: `${base}/discovery/v2.0/keys`,
+      end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+    }),
+    cloudDiscoveryMetadata: JSON.stringify({
+      tenant_discovery_endpoint: `${base}/v2.0/.well-known/openid-configuration`,
+      "api-version": "1.1",
+      metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+    }),
+  };
+}

@@ -1,0 +1,22 @@
+import type { CaeRegistry } from "./cae.js";
+import type { Directory } from "./directory.js";
+import type { FaultInjector } from "./faults.js";
+import type { RequestLog } from "./request-log.js";
+import type { SigningKey } from "./signing-key.js";
+
+/** The emulator's state, shared by its endpoints. @internal */
+export interface EmulatorContext {
+  /** `https://localhost:<port>`. */
+  readonly origin: string;
+  readonly directory: Directory;
+  readonly key: SigningKey;
+  /** The clock, in milliseconds. */
+  readonly now: () => number;
+  /** Lifetime of issued tokens, in seconds. */
+  readonly tokenLifetimeSeconds: number;
+  readonly cae: CaeRegistry;
+  readonly faults: FaultInjector;
+  readonly log: RequestLog;
+  /** Aborted when the emulator closes, to end injected delays. */
+  readonly closing: AbortSignal;
+}

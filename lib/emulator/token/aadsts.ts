@@ -1,0 +1,195 @@
+import { EntraError } from "./entra-error.js";
+
+/**
+ * The refusals the emulator's token endpoint answers with, one function per rule. Codes and
+ * `error` values follow Entra's documentation and public captures (protocol.md §5); where Entra's
+ * exact choice is not documented (marked "emulator's choice") the closest documented code is used.
+ *
+ * @internal
+ */
+export const aadsts = {
+  /** Unknown tenant in the URL. */
+  tenantNotFound: (tenant: string): EntraError =>
+    new EntraError({
+      error: "invalid_request",
+      aadsts: 90002,
+      message: `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+    }),
+  /** A required form parameter is missing. */
+  missingParameter: (name: string): EntraError =>
+    new EntraError({
+      error: "invalid_request",
+      aadsts: 900144,
+      message: `The request body must contain the following parameter: '${name}'.`,
+    }),
+  /** A malformed request (emulator's choice of the generic code). */
+  invalidRequest: (detail: string): EntraError =>
+    new EntraError({ error: "invalid_request", aadsts: 90023, message: detail }),
+  /** `/common` or `/consumers` with a grant that needs a tenant. */
+  commonNotSupported: (): EntraError =>
+    new EntraError({
+      error: "invalid_request",
+      aadsts: 9001023,
+      message:
+        "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
+    }),
+  unsupportedGrantType: (grantType: string): EntraError =>
+    new EntraError({
+      error: "unsupported_grant_type",
+      aadsts: 70003,
+      message: `The app requested an unsupported grant type '${grantType}'.`,
+    }),
+  /** The client is not registered in (or not available to) the tenant. */
+  applicationNotFound: (clientId: string, tenantName: string): EntraError =>
+    new EntraError({
+      error: "unauthorized_client",
+      aadsts: 700016,
+      message: `Application with identifier '${clientId}' was not found in the directory '${tenantName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+    }),
+  missingCredential: (): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 7000218,
+      message:
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    }),
+  invalidClientSecret: (clientId: string): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 7000215,
+      message: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+    }),
+  malformedJwt: (what: string): EntraError =>
+    new EntraError({
+      error: "invalid_request",
+      aadsts: 50027,
+      message: `Invalid JWT token. ${what}`,
+    }),
+  clientAssertionKeyNotFound: (thumbprint: string): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 700027,
+      message: `Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '${thumbprint}'.]`,
+    }),
+  clientAssertionBadSignature: (): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 700027,
+      message:
+        "Client assertion failed signature validation. [Reason - Client assertion contains an invalid signature.]",
+    }),
+  clientAssertionTimeRange: (nowSeconds: number, exp: unknown): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 700024,
+      message: `Client assertion is not within its valid time range. Current time: ${new Date(nowSeconds * 1000).toISOString()}, expiry time of assertion ${typeof exp === "number" ? new Date(exp * 1000).toISOString() : "(none)"}.`,
+    }),
+  clientAssertionSubjectMismatchesIssuer: (): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 50048,
+      message: "Subject mismatches Issuer claim in the client assertion.",
+    }),
+  clientAssertionWrongClient: (): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 700021,
+      message: "Client assertion application identifier doesn't match 'client_id' parameter.",
+    }),
+  clientAssertionWrongAudience: (aud: string): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 50027,
+      message: `Invalid JWT token. The client assertion's audience '${aud}' is not this tenant's token endpoint.`,
+    }),
+  /** A federated credential (T1) whose issuer this client does not trust. */
+  ficNoMatchingIssuer: (clientId: string, detail: string): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 700211,
+      message: `No matching federated identity record found for presented assertion issuer for application '${clientId}'. ${detail}`,
+    }),
+  /** A federated credential (T1) with the wrong audience. */
+  ficWrongAudience: (aud: string): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 700212,
+      message: `No matching federated identity record found for presented assertion audience '${aud}'. An agent identity authenticates with its blueprint's token for 'api://AzureADTokenExchange'.`,
+    }),
+  /** A federated credential (T1) issued for another agent (fmi_path) or by another blueprint. */
+  ficWrongSubject: (clientId: string, detail: string): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 700213,
+      message: `No matching federated identity record found for presented assertion subject for application '${clientId}'. ${detail}`,
+    }),
+  ficUserToken: (): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 700229,
+      message:
+        "Only app-only tokens can be used as Federated Identity Credentials for Microsoft Entra issuer. Use an app-only access token (generated during a client credentials flow) instead of a user-delegated access token.",
+    }),
+  assertionSignature: (reason: string): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 50013,
+      message: `Assertion failed signature validation. [Reason - ${reason}]`,
+    }),
+  assertionInvalid: (reason: string): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 50013,
+      message: `Assertion is invalid. ${reason}`,
+    }),
+  assertionExpired: (nowSeconds: number, exp: unknown): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 500133,
+      message: `Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: ${new Date(nowSeconds * 1000).toISOString()}, expiry time of assertion ${typeof exp === "number" ? new Date(exp * 1000).toISOString() : "(none)"}.`,
+    }),
+  appOnlyAssertion: (clientId: string): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 7000114,
+      message: `Application '${clientId}' is not allowed to make application on-behalf-of calls: the assertion is an app-only token, not a user's.`,
+    }),
+  userNotFound: (user: string, tenantName: string): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 50034,
+      message: `The user account ${user} does not exist in the '${tenantName}' directory.`,
+    }),
+  consentRequired: (clientId: string): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 65001,
+      suberror: "consent_required",
+      message: `The user or administrator has not consented to use the application with ID '${clientId}'. Send an interactive authorization request for this user and resource.`,
+    }),
+  invalidScope: (detail: string): EntraError =>
+    new EntraError({
+      error: "invalid_scope",
+      aadsts: 70011,
+      message: `The provided value for the input parameter 'scope' is not valid. ${detail}`,
+    }),
+  clientCredentialsNeedDefault: (scope: string): EntraError =>
+    new EntraError({
+      error: "invalid_scope",
+      aadsts: 1002012,
+      message: `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+    }),
+  resourceNotFound: (resource: string, tenantName: string): EntraError =>
+    new EntraError({
+      error: "invalid_resource",
+      aadsts: 500011,
+      message: `The resource principal named ${resource} was not found in the tenant named ${tenantName}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+    }),
+  /** The client may not use this grant (emulator's choice of code). */
+  unauthorizedGrant: (clientId: string, detail: string): EntraError =>
+    new EntraError({
+      error: "unauthorized_client",
+      aadsts: 90023,
+      message: `Application '${clientId}' is not authorized for this request. ${detail}`,
+    }),
+} as const;

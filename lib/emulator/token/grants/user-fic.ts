@@ -1,0 +1,91 @@
+import { TOKEN_EXCHANGE_RESOURCE } from "../../directory.js";
+import { audiencesOf, verifyEmulatorToken } from "../../token-verification.js";
+import { aadsts } from "../aadsts.js";
+import { clientInfo } from "../claims.js";
+import { grantDelegatedScopes, parseScopes, responseScope } from "../requested-scopes.js";
+import type { GrantContext, TokenResponse } from "./grant-context.js";
+
+/**
+ * `user_fic`: an agent identity (authenticated with T1) gets a token for its own user account,
+ * presenting its own exchange token (T2) as `user_federated_identity_credential`.
+ *
+ * @param g - the request
+ * @internal
+ */
+export async function userFederatedIdentityCredential(g: GrantContext): Promise<TokenResponse> {
+  const { ctx, form, tenant, client } = g;
+  const { app } = client;
+  if (app.kind !== "agent") {
+    throw aadsts.unauthorizedGrant(
+      app.clientId,
+      "Only agent identities may use the user_fic grant.",
+    );
+  }
+  const credential = form.get("user_federated_identity_credential");
+  if (credential === null || credential === "") {
+    throw aadsts.missingParameter("user_federated_identity_credential");
+  }
+  const nowSeconds = Math.floor(ctx.now() / 1000);
+  const verified = await verifyEmulatorToken(ctx.key, credential, nowSeconds);
+  if (!verified.ok) {
+    if (verified.reason === "expired" || verified.reason === "not_yet_valid") {
+      throw aadsts.assertionExpired(nowSeconds, verified.payload?.exp);
+    }
+    throw aadsts.assertionSignature(
+      "The user federated identity credential has an invalid signature.",
+    );
+  }
+  const t2 = verified.payload;
+  const forExchange = audiencesOf(t2).some(
+    (aud) => aud.toLowerCase() === TOKEN_EXCHANGE_RESOURCE.toLowerCase(),
+  );
+  if (!forExchange || t2.azp !== app.clientId || t2.idtyp !== "app" || t2.tid !== tenant.id) {
+    throw aadsts.assertionInvalid(
+      "The user federated identity credential must be the agent identity's own token for 'api://AzureADTokenExchange' in this tenant.",
+    );
+  }
+  const userId = form.get("user_id");
+  const username = form.get("username");
+  if (userId === null && username === null) throw aadsts.missingParameter("user_id");
+  if (userId !== null && username !== null) {
+    throw aadsts.invalidRequest("Send either 'user_id' or 'username', not both.");
+  }
+  const wanted = userId ?? username ?? "";
+  const user = ctx.directory.findUser(wanted, tenant.id);
+  if (user === undefined) throw aadsts.userNotFound(wanted, tenant.displayName);
+  if (user.agentIdentity !== app.clientId) {
+    throw aadsts.userNotFound(
+      `${wanted} as a user account of agent identity '${app.clientId}'`,
+      tenant.displayName,
+    );
+  }
+  const requested = parseScopes(form.get("scope"), ctx.directory, tenant);
+  if (requested.resource.kind === "token-exchange") {
+    throw aadsts.invalidScope("user_fic cannot request the token exchange resource.");
+  }
+  const granted = grantDelegatedScopes(ctx.directory, app, requested);
+  const issued = await g.issuer.userToken(
+    {
+      user,
+      tenantId: tenant.id,
+      client: app,
+      clientAuth: client.method,
+      resource: requested.resource,
+      scopes: granted,
+      clientCapabilities: g.claims.clientCapabilities,
+      agentUser: true,
+    },
+    g.claims.nbfSeconds,
+  );
+  return {
+    token_type: "Bearer",
+    scope: responseScope(requested, granted),
+    expires_in: issued.expiresIn,
+    ext_expires_in: issued.expiresIn,
+    access_token: issued.token,
+    client_info: clientInfo(user.id, tenant.id),
+    ...(requested.openid
+      ? { id_token: await g.issuer.idToken(user, tenant.id, app.clientId) }
+      : {}),
+  };
+}
