@@ -88,3 +88,13 @@ export {
   type AccessTokenRequest,
   type AccessTokenResponse,
 } from "./validation/index.js";
+export {
+  asTokenCredential,
+  type AsTokenCredentialOptions,
+} from "./token-credential/as-token-credential.js";
+export type {
+  OnBehalfOfTokenCredential,
+  GetTokenOptionsLike,
+  AccessTokenLike,
+  AbortSignalLike,
+} from "./token-credential/token-credential-types.js";
