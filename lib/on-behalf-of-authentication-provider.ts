@@ -15,6 +15,11 @@ import {
   type ResolvedAgentUser,
 } from "./agent/agent-selection.js";
 import { AgentTokens } from "./agent/agent-tokens.js";
+import {
+  asTokenCredential,
+  type AsTokenCredentialOptions,
+} from "./token-credential/as-token-credential.js";
+import type { OnBehalfOfTokenCredential } from "./token-credential/token-credential-types.js";
 import { requestToken, type LegContext } from "./agent/token-leg.js";
 import { authorityUrl, isGuid } from "./authority.js";
 import { MemoryTokenCache } from "./cache/memory-token-cache.js";
@@ -299,6 +304,21 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
         });
       }
     }
+  }
+
+  /**
+   * This provider as an Azure `TokenCredential`, for Azure SDK clients, Graph v3's
+   * `TokenCredentialAuthenticationProvider` or Kiota's `AzureIdentityAuthenticationProvider`.
+   * Same as {@link asTokenCredential}`(this, options)`.
+   *
+   * @remarks
+   * Azure SDK clients cache one token per client: create them per request with a bound
+   * `userAssertion`, never share one between users.
+   *
+   * @param options - what to bind for every call (user assertion, agent identity, token kind, tenant)
+   */
+  public asTokenCredential(options?: AsTokenCredentialOptions): OnBehalfOfTokenCredential {
+    return asTokenCredential(this, options);
   }
 
   /**

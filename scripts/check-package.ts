@@ -62,7 +62,11 @@ try {
 } catch (error) {
   if (!(error instanceof OnBehalfOfError) || error.code !== "ERR_OBO_USER_ASSERTION_MISSING") throw error;
 }
-console.log("ok: the provider's typed error reached the caller through the Graph client");
+const kiota = await import("graph-obo-auth/kiota");
+if (typeof kiota.KiotaOnBehalfOfAuthenticationProvider !== "function") throw new Error("kiota subpath");
+const emulatorModule = await import("graph-obo-auth/emulator");
+if (typeof emulatorModule.startEmulator !== "function") throw new Error("emulator subpath");
+console.log("ok: the provider's typed error reached the caller through the Graph client; subpaths load");
 `;
   writeFileSync(
     join(work, "esm.mjs"),

@@ -59,6 +59,13 @@ async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise
 }
 
 describe("asTokenCredential", () => {
+  it("is also a method of the provider, with the same binding", async () => {
+    const bob = await userToken({ oid: "bob", tid: TENANT });
+    mockOboWithExpiry();
+    const result = await oboProvider().asTokenCredential({ userAssertion: bob }).getToken(GRAPH);
+    assert.equal(claimsOf(result.token).oid, "bob");
+  });
+
   describe("for the current user", () => {
     it("returns the user's token, a bearer token expiring at its exp claim", async () => {
       const alice = await userToken({ oid: "alice", tid: TENANT });
