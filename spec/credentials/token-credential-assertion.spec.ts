@@ -9,6 +9,7 @@ import {
   workloadIdentityClientAssertion,
 } from "../../lib/credentials/token-credential-assertion.js";
 import { OnBehalfOfAuthenticationProvider } from "../../lib/index.js";
+import { AGENT_A, FakeAgentEntra } from "../support/agent-entra.js";
 import { formOf, mockOboEndpoint } from "../support/entra.js";
 import { API_CLIENT_ID, TENANT, userToken } from "../support/tokens.js";
 
@@ -118,6 +119,39 @@ describe("federated client assertions", () => {
         );
       }
     });
+  });
+
+  it("on an agent identity blueprint, sends the managed identity token on the T1 leg only", async () => {
+    nock("http://169.254.169.254")
+      .get("/metadata/identity/oauth2/token")
+      .query(true)
+      .reply(200, {
+        access_token: "managed-identity-token-for-t1",
+        expires_in: "3599",
+        expires_on: String(Math.floor(Date.now() / 1000) + 3599),
+        resource: "api://AzureADTokenExchange",
+        token_type: "Bearer",
+      });
+    const entra = new FakeAgentEntra().expect(2); // T1 + agent OBO
+    const provider = new OnBehalfOfAuthenticationProvider({
+      clientId: API_CLIENT_ID,
+      tenantId: TENANT,
+      clientAssertion: managedIdentityClientAssertion({ clientId: UAMI }),
+      agentIdentity: AGENT_A,
+    });
+    await provider.getAccessToken({
+      userAssertion: await userToken({ oid: "alice", tid: TENANT }),
+    });
+    const [t1, obo] = entra.requests;
+    assert.equal(t1?.leg, "exchange-token");
+    assert.equal(t1.form.client_assertion, "managed-identity-token-for-t1");
+    assert.equal(t1.form.fmi_path, AGENT_A);
+    assert.equal(obo?.leg, "obo");
+    assert.equal(
+      obo.form.client_assertion,
+      t1.issued,
+      "the agent leg uses T1, not the managed identity token",
+    );
   });
 
   describe("workloadIdentityClientAssertion", () => {
