@@ -75,9 +75,10 @@ interface CertificateSpec {
 async function buildCertificate(spec: CertificateSpec): Promise<string> {
   const certificate = new pkijs.Certificate();
   certificate.version = 2;
-  // A positive 128-bit serial number.
+  // A positive 128-bit serial number in minimal DER: the first byte must be neither 0x00 (OpenSSL
+  // refuses the non-minimal INTEGER, "illegal padding") nor 0x80 and above (negative).
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
   certificate.serialNumber = new asn1js.Integer({ valueHex: serial });
   certificate.issuer = distinguishedName(spec.issuer);
   certificate.subject = distinguishedName(spec.subject);
