@@ -4,7 +4,6 @@ import { AuthenticationHandlerOptions, Client } from "@microsoft/microsoft-graph
 import { compactVerify, decodeProtectedHeader, importSPKI } from "jose";
 import {
   OnBehalfOfAuthenticationProvider,
-  OnBehalfOfError,
   runWithUserAssertion,
   type OnBehalfOfAuthenticationProviderOptions,
   type OnBehalfOfTokenOptions,
@@ -17,6 +16,7 @@ import {
   mockTokenError,
 } from "./support/entra.js";
 import { API_CLIENT_ID, CLIENT_SECRET, OTHER_TENANT, TENANT, userToken } from "./support/tokens.js";
+import { rejectsWithCode } from "./support/assertions.js";
 
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -38,17 +38,6 @@ function graphFor(authProvider: OnBehalfOfAuthenticationProvider): Client {
 
 function perRequest(options: OnBehalfOfTokenOptions): AuthenticationHandlerOptions {
   return new AuthenticationHandlerOptions(undefined, options);
-}
-
-async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<OnBehalfOfError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof OnBehalfOfError, `expected OnBehalfOfError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return error;
-  }
-  assert.fail(`expected a rejection with ${code}`);
 }
 
 describe("OnBehalfOfAuthenticationProvider", () => {

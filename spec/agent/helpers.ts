@@ -1,11 +1,10 @@
-import assert from "node:assert/strict";
 import { Client } from "@microsoft/microsoft-graph-client";
 import {
   OnBehalfOfAuthenticationProvider,
-  OnBehalfOfError,
   type OnBehalfOfAuthenticationProviderOptions,
 } from "../../lib/index.js";
 import { API_CLIENT_ID, CLIENT_SECRET, TENANT } from "../support/tokens.js";
+export { rejectsWithCode } from "../support/assertions.js";
 
 /** The agent identity blueprint's client id: the provider's clientId. */
 export const BLUEPRINT_ID = API_CLIENT_ID;
@@ -24,21 +23,6 @@ export function agentProvider(
 
 export function graphFor(authProvider: OnBehalfOfAuthenticationProvider): Client {
   return Client.initWithMiddleware({ authProvider });
-}
-
-/** Awaits a rejection with an OnBehalfOfError of `code`, and returns it. */
-export async function rejectsWithCode(
-  promise: Promise<unknown>,
-  code: string,
-): Promise<OnBehalfOfError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof OnBehalfOfError, `expected OnBehalfOfError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return error;
-  }
-  assert.fail(`expected a rejection with ${code}`);
 }
 
 /** The scopes of a token request, as a list. */

@@ -14,6 +14,8 @@ import { formOf, mockOboEndpoint } from "../support/entra.js";
 import { API_CLIENT_ID, TENANT, userToken } from "../support/tokens.js";
 
 const UAMI = "cccccccc-0000-4000-8000-00000000000c";
+/** Another identity: @azure/identity caches managed identity tokens per process and client id. */
+const BLUEPRINT_UAMI = "dddddddd-0000-4000-8000-00000000000d";
 
 describe("federated client assertions", () => {
   describe("tokenCredentialClientAssertion", () => {
@@ -136,7 +138,7 @@ describe("federated client assertions", () => {
     const provider = new OnBehalfOfAuthenticationProvider({
       clientId: API_CLIENT_ID,
       tenantId: TENANT,
-      clientAssertion: managedIdentityClientAssertion({ clientId: UAMI }),
+      clientAssertion: managedIdentityClientAssertion({ clientId: BLUEPRINT_UAMI }),
       agentIdentity: AGENT_A,
     });
     await provider.getAccessToken({

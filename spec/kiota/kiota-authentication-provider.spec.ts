@@ -17,18 +17,9 @@ import {
 import { claimsOf, mockGraphMe, mockOboEndpoint } from "../support/entra.js";
 import { TENANT, userToken } from "../support/tokens.js";
 import { authorizationOf, kiotaGraph, oboProvider } from "./helpers.js";
+import { rejectsWithCode } from "../support/assertions.js";
 
 /** Rejects with an OnBehalfOfError of `code`, and returns it. */
-async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<OnBehalfOfError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof OnBehalfOfError, `expected OnBehalfOfError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return error;
-  }
-  assert.fail(`expected a rejection with ${code}`);
-}
 
 /** Wraps a provider and records the options of every getAccessToken call. */
 function watched(provider: OnBehalfOfAuthenticationProvider): {

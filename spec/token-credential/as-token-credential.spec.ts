@@ -18,6 +18,7 @@ import {
   userToken,
 } from "../support/tokens.js";
 import { mockOboWithExpiry } from "./helpers.js";
+import { rejectsWithCode } from "../support/assertions.js";
 
 const GRAPH = "https://graph.microsoft.com/.default";
 
@@ -45,17 +46,6 @@ function watched(provider: OnBehalfOfAuthenticationProvider): {
       return provider.getAccessToken(options);
     },
   };
-}
-
-async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<OnBehalfOfError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof OnBehalfOfError, `expected OnBehalfOfError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return error;
-  }
-  assert.fail(`expected a rejection with ${code}`);
 }
 
 describe("asTokenCredential", () => {
