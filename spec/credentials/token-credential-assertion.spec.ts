@@ -14,7 +14,7 @@ import { formOf, mockOboEndpoint } from "../support/entra.js";
 import { API_CLIENT_ID, TENANT, userToken } from "../support/tokens.js";
 
 const UAMI = "cccccccc-0000-4000-8000-00000000000c";
-/** Another identity: @azure/identity caches managed identity tokens per process and client id. */
+/** Another identity: `@azure/identity` caches managed identity tokens per process and client id. */
 const BLUEPRINT_UAMI = "dddddddd-0000-4000-8000-00000000000d";
 
 describe("federated client assertions", () => {
