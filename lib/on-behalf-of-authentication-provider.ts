@@ -33,6 +33,7 @@ import {
   type OnBehalfOfAuthenticationProviderOptions,
   type ResolvedOptions,
 } from "./options.js";
+import { isPromiseLike, raceSignal } from "./promises.js";
 import { currentUserAssertion } from "./request-context.js";
 import { normalizeScopes, scopesKey } from "./scopes.js";
 import {
@@ -101,35 +102,6 @@ function readClaims(claims: unknown): string | undefined {
     "claims",
     "must be the claims challenge as JSON text (decode Graph's base64 first).",
   );
-}
-
-/** Rejects with `ERR_OBO_ABORTED` when the caller's signal fires first. */
-async function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  const aborted = (): OnBehalfOfError =>
-    new OnBehalfOfError("ERR_OBO_ABORTED", "The token request was aborted by the caller.", {
-      cause: signal.reason,
-    });
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    throw aborted();
-  }
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    onAbort = () => {
-      reject(aborted());
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([work, stop]);
-  } finally {
-    if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
-    work.catch(() => undefined);
-  }
-}
-
-function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === "function";
 }
 
 /** App-only (client credentials) tokens exist only for a resource's `/.default` scope. */
@@ -252,7 +224,14 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   public async getAccessToken(options?: OnBehalfOfTokenOptions): Promise<string> {
     const signal = options?.abortSignal;
     if (signal === undefined) return this.#acquire(options);
-    return abortable(this.#acquire(options), signal);
+    return raceSignal(
+      this.#acquire(options),
+      signal,
+      () =>
+        new OnBehalfOfError("ERR_OBO_ABORTED", "The token request was aborted by the caller.", {
+          cause: signal.reason,
+        }),
+    );
   }
 
   async #acquire(options: OnBehalfOfTokenOptions | undefined): Promise<string> {

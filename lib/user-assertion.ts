@@ -12,6 +12,15 @@ const GRAPH_AUDIENCES = new Set([
   "https://canary.graph.microsoft.com",
 ]);
 
+/**
+ * Whether a token audience is Microsoft Graph (any cloud, with or without a trailing slash).
+ *
+ * @internal
+ */
+export function isGraphAudience(audience: string): boolean {
+  return GRAPH_AUDIENCES.has(audience.replace(/\/+$/, "").toLowerCase());
+}
+
 /** What the provider reads from an incoming access token, without verifying it. @internal */
 export interface UserAssertionInfo {
   /** Expiry, in milliseconds since the epoch; `undefined` if the token has no `exp`. */
@@ -72,7 +81,7 @@ export function inspectUserAssertion(
   }
   const audiences =
     payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  if (audiences.some((aud) => GRAPH_AUDIENCES.has(aud.replace(/\/+$/, "").toLowerCase()))) {
+  if (audiences.some(isGraphAudience)) {
     throw new OnBehalfOfError(
       "ERR_OBO_USER_ASSERTION_WRONG_AUDIENCE",
       "The user assertion is a Microsoft Graph token, not a token for this API. The client must request a token " +

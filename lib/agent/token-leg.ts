@@ -6,6 +6,7 @@ import { OnBehalfOfError, type TokenRequestLeg } from "../errors.js";
 import type { InternalLogger } from "../logger.js";
 import { toOnBehalfOfError, type ResponseFacts } from "../msal/msal-errors.js";
 import type { ObservingNetworkClient } from "../msal/network-client.js";
+import { raceSignal } from "../promises.js";
 
 /** How token requests are bounded and retried. @internal */
 export interface RequestPolicy {
@@ -72,22 +73,6 @@ function timeoutError(
   );
 }
 
-async function raceDeadline<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
-  if (deadline.aborted) throw deadline.reason;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => {
-      reject(deadline.reason as Error);
-    };
-    deadline.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([work, aborted]);
-  } finally {
-    if (onAbort !== undefined) deadline.removeEventListener("abort", onAbort);
-  }
-}
-
 /**
  * Sends one token request through an MSAL client: bounded by the policy's timeout, retried on
  * transient failures, counted and logged; a failure becomes an {@link OnBehalfOfError} that names
@@ -119,7 +104,11 @@ export async function requestToken(
     context.countTokenRequest(leg);
     network.watch(correlationId, deadline);
     try {
-      const result = await raceDeadline(send(correlationId), deadline);
+      const result = await raceSignal(
+        send(correlationId),
+        deadline,
+        () => deadline.reason as Error,
+      );
       if (result === null || result.accessToken === "") {
         throw new OnBehalfOfError(
           "ERR_OBO_TOKEN_REQUEST_FAILED",

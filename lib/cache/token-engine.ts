@@ -1,5 +1,6 @@
 import { OnBehalfOfError } from "../errors.js";
 import type { InternalLogger } from "../logger.js";
+import { isPromiseLike } from "../promises.js";
 import { SingleFlight } from "./single-flight.js";
 import type { CachedToken, TokenCache } from "./token-cache.js";
 
@@ -78,10 +79,6 @@ export interface EngineCall<R> {
 type MutableCounters = {
   -readonly [K in keyof Omit<TokenStats, "evictions" | "expired" | "size">]: number;
 };
-
-function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | undefined)?.then === "function";
-}
 
 /**
  * The cache engine in front of the token endpoint: O(1) hits, one request per key at a time,

@@ -1,5 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
 import { isGuid } from "../authority.js";
+import { isGraphAudience } from "../user-assertion.js";
 
 /** How bad a finding is: a `problem` means an On-Behalf-Of exchange for this token cannot work. */
 export type DiagnosisSeverity = "ok" | "info" | "problem";
@@ -31,15 +32,6 @@ export interface DiagnoseOptions {
   /** The current time, for tests. @defaultValue `Date.now()` */
   readonly now?: number | undefined;
 }
-
-const GRAPH_AUDIENCES = new Set([
-  "00000003-0000-0000-c000-000000000000",
-  "https://graph.microsoft.com",
-  "https://graph.microsoft.us",
-  "https://dod-graph.microsoft.us",
-  "https://microsoftgraph.chinacloudapi.cn",
-  "https://canary.graph.microsoft.com",
-]);
 
 function text(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
@@ -107,7 +99,7 @@ export function diagnoseAccessToken(token: string, options: DiagnoseOptions = {}
 
   const audiences =
     payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  if (audiences.some((a) => GRAPH_AUDIENCES.has(a.replace(/\/+$/, "").toLowerCase()))) {
+  if (audiences.some(isGraphAudience)) {
     add(
       "problem",
       "graph-audience",
