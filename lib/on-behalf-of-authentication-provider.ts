@@ -1,8 +1,8 @@
 import { hash } from "node:crypto";
-import {
+import type {
+  ClientAssertionCallback,
   ConfidentialClientApplication,
-  type ClientAssertionCallback,
-  type Configuration,
+  Configuration,
 } from "@azure/msal-node";
 import type {
   AuthenticationProvider,
@@ -20,13 +20,20 @@ import {
   type AsTokenCredentialOptions,
 } from "./token-credential/as-token-credential.js";
 import type { OnBehalfOfTokenCredential } from "./token-credential/token-credential-types.js";
+import { LegGates } from "./agent/leg-gates.js";
 import { requestToken, type LegContext } from "./agent/token-leg.js";
 import { authorityUrl, isGuid } from "./authority.js";
 import { MemoryTokenCache } from "./cache/memory-token-cache.js";
 import { TokenEngine, type FetchedToken, type TokenStats } from "./cache/token-engine.js";
-import { OnBehalfOfError, configurationError, type TokenRequestLeg } from "./errors.js";
+import {
+  OnBehalfOfError,
+  configurationError,
+  isOnBehalfOfError,
+  type TokenRequestLeg,
+} from "./errors.js";
 import { createLogger, msalLoggerOptions, type InternalLogger } from "./logger.js";
 import type { MsalCredential } from "./msal/credentials.js";
+import { IsolatedConfidentialClient } from "./msal/isolated-client.js";
 import { ObservingNetworkClient } from "./msal/network-client.js";
 import {
   resolveOptions,
@@ -36,11 +43,7 @@ import {
 import { isPromiseLike, raceSignal } from "./promises.js";
 import { currentUserAssertion } from "./request-context.js";
 import { normalizeScopes, scopesKey } from "./scopes.js";
-import {
-  cleanUserAssertion,
-  inspectUserAssertion,
-  type UserAssertionInfo,
-} from "./user-assertion.js";
+import { checkUserAssertion, cleanUserAssertion } from "./user-assertion.js";
 
 /**
  * Per-request options. The Graph client passes them from
@@ -67,7 +70,12 @@ type TokenRequest =
       readonly kind: "obo";
       /** The agent identity acting on behalf of the user; none for a plain exchange. */
       readonly agentId: string | undefined;
+      /** The user assertion, checked locally. */
       readonly assertion: string;
+      /** When the assertion expires, in milliseconds since the epoch. */
+      readonly assertionExpiresAt: number;
+      /** The tenant the exchange goes to. */
+      readonly tenant: string;
       readonly scopes: readonly string[];
       readonly claims: string | undefined;
     }
@@ -112,6 +120,50 @@ function requireDefaultScopes(scopes: readonly string[]): void {
       'must be "<resource>/.default" scopes for app-only tokens, e.g. "https://graph.microsoft.com/.default".',
     );
   }
+}
+
+function expiredAssertion(): OnBehalfOfError {
+  return new OnBehalfOfError(
+    "ERR_OBO_USER_ASSERTION_EXPIRED",
+    "The user assertion has expired. The client must send a fresh access token for this API.",
+  );
+}
+
+/**
+ * Entra's final word on a user's exchange: `invalid_grant` on a leg that carries the user (an
+ * expired, revoked or forged assertion, missing consent). The same request would be refused again.
+ */
+function isFinalRefusal(error: unknown): boolean {
+  return (
+    isOnBehalfOfError(error) &&
+    error.error === "invalid_grant" &&
+    (error.leg === "obo" || error.leg === "agent-user")
+  );
+}
+
+/**
+ * The SHA-256 of an assertion, the user's part of a cache key. An assertion larger than the bound
+ * is refused before it is hashed.
+ */
+function hashAssertion(assertion: string, maxTokenBytes: number): string {
+  if (assertion.length > maxTokenBytes) {
+    throw new OnBehalfOfError(
+      "ERR_OBO_USER_ASSERTION_MALFORMED",
+      `The user assertion is larger than maxTokenBytes (${maxTokenBytes} bytes). Pass the access token the caller sent in its Authorization header.`,
+    );
+  }
+  return hash("sha256", assertion, "base64url");
+}
+
+/** A short fingerprint of the options that decide the local checks' outcome ("" by default). */
+function rulesFingerprint(options: ResolvedOptions): string {
+  const { allowedTenants, assertionRules, clientId } = options;
+  const extraAudiences = [...assertionRules.audiences].filter(
+    (audience) => audience !== clientId && audience !== `api://${clientId}`,
+  );
+  if (allowedTenants === undefined && extraAudiences.length === 0) return "";
+  const rules = JSON.stringify([[...(allowedTenants ?? [])].sort(), extraAudiences.sort()]);
+  return `${hash("sha256", rules, "base64url").slice(0, 12)}|`;
 }
 
 /**
@@ -159,7 +211,10 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   public constructor(options: OnBehalfOfAuthenticationProviderOptions) {
     this.#options = resolveOptions(options);
     this.#log = createLogger(this.#options.logger);
-    this.#network = new ObservingNetworkClient(this.#options.msalSystemOptions?.networkClient);
+    this.#network = new ObservingNetworkClient(
+      this.#options.msalSystemOptions?.networkClient,
+      this.#options.proxy,
+    );
     const { clientId, authority, credential, clientCapabilities } = this.#options;
     const homeTenant = authority.multiTenant ? "organizations" : authority.tenant;
     this.#msal = this.#createMsalClient(clientId, homeTenant, credential, true);
@@ -177,6 +232,9 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       refreshAheadMs: this.#options.refreshAheadMs,
       clockSkewMs: this.#options.clockSkewMs,
       onEvent: this.#options.onCacheEvent,
+      assertionExpired: expiredAssertion,
+      isFinalRefusal,
+      refusalTtlMs: this.#options.refusalCacheMs,
     });
     this.#legs = {
       log: this.#log,
@@ -185,6 +243,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       },
       policy: this.#options.policy,
       network: this.#network,
+      gates: new LegGates(),
     };
     this.#agents = new AgentTokens({
       ...this.#legs,
@@ -197,8 +256,11 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       expirySkewMs: this.#options.expirySkewMs,
       refreshAheadMs: this.#options.refreshAheadMs,
     });
-    this.#keyPrefix = `obo|${authority.host}|${authority.tenant}|${clientId}|`;
-    this.#agentKeyPrefix = `agent|${authority.host}|${authority.tenant}|${clientId}|`;
+    // Entries prove the local checks, whose outcome depends on allowedTenants and audiences: a
+    // provider with other rules never reads them.
+    const rules = rulesFingerprint(this.#options);
+    this.#keyPrefix = `obo|${authority.host}|${authority.tenant}|${clientId}|${rules}`;
+    this.#agentKeyPrefix = `agent|${authority.host}|${authority.tenant}|${clientId}|${rules}`;
     this.#defaultScopesKey = scopesKey(this.#options.scopes);
   }
 
@@ -237,7 +299,6 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   async #acquire(options: OnBehalfOfTokenOptions | undefined): Promise<string> {
     const selection = resolveAgentSelection(options, this.#options);
     const claims = readClaims(options?.claims);
-    const forceRefresh = claims !== undefined;
     let scopes = this.#options.scopes;
     let scopeKey = this.#defaultScopesKey;
     if (options?.scopes !== undefined) {
@@ -245,44 +306,60 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       scopeKey = scopesKey(scopes);
     }
     switch (selection.kind) {
-      case "none": {
-        const assertion = await this.#readUserAssertion(options?.userAssertion);
-        const key = `${this.#keyPrefix}${hash("sha256", assertion, "base64url")}|${scopeKey}`;
-        return this.#engine.acquire({
-          key,
-          forceRefresh,
-          request: { kind: "obo", agentId: undefined, assertion, scopes, claims },
-        });
-      }
+      case "none":
       case "obo": {
-        const { agentId } = selection;
+        const agentId = selection.kind === "obo" ? selection.agentId : undefined;
         const assertion = await this.#readUserAssertion(options?.userAssertion);
-        const user = hash("sha256", assertion, "base64url");
+        const user = hashAssertion(assertion, this.#options.assertionRules.maxTokenBytes);
         return this.#engine.acquire({
-          key: `${this.#agentKeyPrefix}${agentId}|obo|${user}|${scopeKey}`,
-          forceRefresh,
-          request: { kind: "obo", agentId, assertion, scopes, claims },
+          key:
+            agentId === undefined
+              ? `${this.#keyPrefix}${user}|${scopeKey}`
+              : `${this.#agentKeyPrefix}${agentId}|obo|${user}|${scopeKey}`,
+          claims,
+          request: () => this.#userRequest(agentId, assertion, scopes, claims),
         });
       }
       case "app-only": {
         const { agentId, tenant } = selection;
         requireDefaultScopes(scopes);
+        const request: TokenRequest = { kind: "app-only", agentId, tenant, scopes, claims };
         return this.#engine.acquire({
           key: `${this.#agentKeyPrefix}${agentId}|app-only|${tenant}|${scopeKey}`,
-          forceRefresh,
-          request: { kind: "app-only", agentId, tenant, scopes, claims },
+          claims,
+          request: () => request,
         });
       }
       case "agent-user": {
         const { agentId, tenant, user } = selection;
         const userKey = hash("sha256", user.key, "base64url");
+        const request: TokenRequest = { kind: "agent-user", agentId, tenant, user, scopes, claims };
         return this.#engine.acquire({
           key: `${this.#agentKeyPrefix}${agentId}|agent-user|${tenant}|${userKey}|${scopeKey}`,
-          forceRefresh,
-          request: { kind: "agent-user", agentId, tenant, user, scopes, claims },
+          claims,
+          request: () => request,
         });
       }
     }
+  }
+
+  /** Runs every local check of the assertion and picks the tenant: before any cache read or request. */
+  #userRequest(
+    agentId: string | undefined,
+    assertion: string,
+    scopes: readonly string[],
+    claims: string | undefined,
+  ): TokenRequest {
+    const info = checkUserAssertion(assertion, Date.now(), this.#options.assertionRules);
+    return {
+      kind: "obo",
+      agentId,
+      assertion,
+      assertionExpiresAt: info.expiresAtMs,
+      tenant: this.#resolveTenant(info.tenantId),
+      scopes,
+      claims,
+    };
   }
 
   /**
@@ -380,32 +457,30 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
           request.claims,
         );
       case "obo": {
-        const info = inspectUserAssertion(request.assertion, Date.now(), this.#options.clockSkewMs);
-        const tenant = this.#resolveTenant(info.tenantId);
-        if (request.agentId === undefined) return this.#exchangeAsClient(request, tenant, info);
-        const token = await this.#agents.onBehalfOf(
-          request.agentId,
-          tenant,
-          request.assertion,
-          request.scopes,
-          request.claims,
-        );
-        return { ...token, assertionExpiresAt: info.expiresAtMs };
+        const token =
+          request.agentId === undefined
+            ? await this.#exchangeAsClient(request)
+            : await this.#agents.onBehalfOf(
+                request.agentId,
+                request.tenant,
+                request.assertion,
+                request.scopes,
+                request.claims,
+              );
+        return { ...token, assertionExpiresAt: request.assertionExpiresAt };
       }
     }
   }
 
-  async #exchangeAsClient(
-    request: {
-      readonly assertion: string;
-      readonly scopes: readonly string[];
-      readonly claims: string | undefined;
-    },
-    tenant: string,
-    info: UserAssertionInfo,
-  ): Promise<FetchedToken> {
+  #exchangeAsClient(request: {
+    readonly assertion: string;
+    readonly tenant: string;
+    readonly scopes: readonly string[];
+    readonly claims: string | undefined;
+  }): Promise<FetchedToken> {
+    const { tenant } = request;
     const authority = authorityUrl(this.#options.authority, tenant);
-    const token = await requestToken(
+    return requestToken(
       this.#legs,
       "obo",
       `an On-Behalf-Of token (tenant=${tenant}${request.claims === undefined ? "" : ", with claims"})`,
@@ -420,7 +495,6 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
           ...(request.claims === undefined ? {} : { claims: request.claims }),
         }),
     );
-    return { ...token, assertionExpiresAt: info.expiresAtMs };
   }
 
   #createMsalClient(
@@ -448,7 +522,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       },
     };
     try {
-      return new ConfidentialClientApplication(configuration);
+      return new IsolatedConfidentialClient(configuration);
     } catch (cause) {
       throw configurationError("authority", "was refused by MSAL.", cause);
     }

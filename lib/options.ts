@@ -13,6 +13,9 @@ import {
   type MsalCredential,
 } from "./msal/credentials.js";
 import { normalizeScopes } from "./scopes.js";
+import { resolveProxy, type ProxyRoute } from "./msal/proxy.js";
+import { DEFAULT_MAX_TOKEN_BYTES } from "./token-limits.js";
+import type { AssertionRules } from "./user-assertion.js";
 
 /** Returns the current request's incoming access token, or nothing outside a request. */
 export type UserAssertionAccessor = () =>
@@ -142,6 +145,40 @@ export interface OnBehalfOfAuthenticationProviderOptions {
   readonly timeoutMs?: number | undefined;
   /** How transient token-endpoint failures (network errors, 429, 500/502/503/504) are retried. */
   readonly retry?: RetryOptions | undefined;
+  /**
+   * More audiences an incoming token may have besides this API's client id and `api://<client id>`:
+   * a custom App ID URI, for example `"https://api.contoso.com"`. Tokens for any other audience are
+   * refused locally (`ERR_OBO_USER_ASSERTION_WRONG_AUDIENCE`), before any cache read or token
+   * request.
+   *
+   * @defaultValue none
+   */
+  readonly audiences?: readonly string[] | undefined;
+  /**
+   * The largest incoming token accepted, in bytes; a larger one is refused locally
+   * (`ERR_OBO_USER_ASSERTION_MALFORMED`) before it is hashed or decoded.
+   *
+   * @defaultValue 16384
+   */
+  readonly maxTokenBytes?: number | undefined;
+  /**
+   * How long Entra's final refusal of an exchange (`invalid_grant`: an expired, revoked, forged or
+   * wrongly signed assertion, missing consent) is remembered, in milliseconds. The same request
+   * within that time is refused at once with the same error, without a token request. A user who
+   * signs in again sends a new token and is not affected. `0` turns it off.
+   *
+   * @defaultValue 60000
+   */
+  readonly refusalCacheMs?: number | undefined;
+  /**
+   * An HTTP(S) proxy for token requests, for example `"http://proxy.contoso.com:8080"` (HTTP
+   * CONNECT). Without it, `HTTPS_PROXY`/`HTTP_PROXY` and `NO_PROXY` are honoured, as the Azure SDKs
+   * do. Not allowed with a custom `msalSystemOptions.networkClient`, which does its own networking.
+   * `msalSystemOptions.proxyUrl` (msal-node 2 and 3) is read as this option.
+   *
+   * @defaultValue the environment's proxy, if any
+   */
+  readonly proxyUrl?: string | undefined;
 }
 
 /** Retries of transient token-endpoint failures, with jittered exponential backoff. */
@@ -194,6 +231,9 @@ export interface ResolvedOptions {
   readonly maxAgentClients: number;
   readonly clientCapabilities: readonly string[] | undefined;
   readonly policy: RequestPolicy;
+  readonly assertionRules: AssertionRules;
+  readonly refusalCacheMs: number;
+  readonly proxy: ProxyRoute | undefined;
 }
 
 function duration(value: unknown, option: string, fallback: number): number {
@@ -299,6 +339,7 @@ export function resolveOptions(input: OnBehalfOfAuthenticationProviderOptions): 
     );
   }
 
+  const clockSkewMs = duration(input.clockSkewMs, "clockSkewMs", 60_000);
   return Object.freeze({
     clientId: clientId.toLowerCase(),
     authority,
@@ -306,7 +347,7 @@ export function resolveOptions(input: OnBehalfOfAuthenticationProviderOptions): 
     getUserAssertion: optionalFunction(input.getUserAssertion, "getUserAssertion"),
     scopes,
     allowedTenants,
-    clockSkewMs: duration(input.clockSkewMs, "clockSkewMs", 60_000),
+    clockSkewMs,
     expirySkewMs: duration(input.expirySkewMs, "expirySkewMs", 120_000),
     refreshAheadMs: duration(input.refreshAheadMs, "refreshAheadMs", 300_000),
     tokenCache: input.tokenCache,
@@ -319,7 +360,44 @@ export function resolveOptions(input: OnBehalfOfAuthenticationProviderOptions): 
     maxAgentClients: positiveInteger(input.maxAgentClients, "maxAgentClients", 1000),
     clientCapabilities: capabilities(input.clientCapabilities),
     policy: resolvePolicy(input.timeoutMs, input.retry),
+    assertionRules: Object.freeze({
+      audiences: audiencesOf(clientId.toLowerCase(), input.audiences),
+      maxTokenBytes: positiveInteger(input.maxTokenBytes, "maxTokenBytes", DEFAULT_MAX_TOKEN_BYTES),
+      clockSkewMs,
+    }),
+    refusalCacheMs: duration(input.refusalCacheMs, "refusalCacheMs", 60_000),
+    proxy: proxyOf(input),
   });
+}
+
+function audiencesOf(clientId: string, extra: unknown): ReadonlySet<string> {
+  const audiences = new Set([clientId, `api://${clientId}`]);
+  if (extra === undefined) return audiences;
+  if (
+    !Array.isArray(extra) ||
+    extra.some((audience) => typeof audience !== "string" || audience.trim() === "")
+  ) {
+    throw configurationError(
+      "audiences",
+      'must be an array of audience strings, e.g. ["https://api.contoso.com"].',
+    );
+  }
+  for (const audience of extra as string[]) audiences.add(audience.trim().toLowerCase());
+  return audiences;
+}
+
+function proxyOf(input: OnBehalfOfAuthenticationProviderOptions): ProxyRoute | undefined {
+  const legacy = (input.msalSystemOptions as { proxyUrl?: unknown } | undefined)?.proxyUrl;
+  const option = input.proxyUrl === undefined ? "msalSystemOptions.proxyUrl" : "proxyUrl";
+  const proxyUrl: unknown = input.proxyUrl ?? legacy;
+  if (proxyUrl !== undefined && input.msalSystemOptions?.networkClient !== undefined) {
+    throw configurationError(
+      option,
+      "cannot be combined with msalSystemOptions.networkClient: a custom network client does its own networking (proxy included).",
+    );
+  }
+  if (input.msalSystemOptions?.networkClient !== undefined) return undefined;
+  return resolveProxy(proxyUrl, option);
 }
 
 function capabilities(value: unknown): readonly string[] | undefined {

@@ -1,4 +1,4 @@
-import { decodeJwt, type JWTPayload } from "jose";
+import { decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
 import { OnBehalfOfError } from "./errors.js";
 
 /** Audiences of Microsoft Graph in every cloud: a token for one of them cannot be exchanged. */
@@ -23,10 +23,20 @@ export function isGraphAudience(audience: string): boolean {
 
 /** What the provider reads from an incoming access token, without verifying it. @internal */
 export interface UserAssertionInfo {
-  /** Expiry, in milliseconds since the epoch; `undefined` if the token has no `exp`. */
-  readonly expiresAtMs: number | undefined;
-  /** The caller's tenant (`tid`), when present. */
+  /** Expiry, in milliseconds since the epoch. */
+  readonly expiresAtMs: number;
+  /** The caller's tenant (`tid`), lower-cased, when present. */
   readonly tenantId: string | undefined;
+}
+
+/** What an incoming token must satisfy before it is looked up or exchanged. @internal */
+export interface AssertionRules {
+  /** Audiences accepted, lower-cased: the client id, `api://<client id>`, and `audiences`. */
+  readonly audiences: ReadonlySet<string>;
+  /** The largest token accepted, in bytes. */
+  readonly maxTokenBytes: number;
+  /** Tolerance for `exp` and `nbf`, in milliseconds. */
+  readonly clockSkewMs: number;
 }
 
 /**
@@ -48,39 +58,82 @@ export function cleanUserAssertion(value: unknown): string | undefined {
   return token === "" ? undefined : token;
 }
 
+const JWS_COMPACT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+
+function malformed(problem: string, cause?: unknown): OnBehalfOfError {
+  return new OnBehalfOfError(
+    "ERR_OBO_USER_ASSERTION_MALFORMED",
+    `The user assertion ${problem} Pass the access token the caller sent in its Authorization header.`,
+    cause === undefined ? {} : { cause: new Error(describeJoseError(cause)) },
+  );
+}
+
+/** jose's errors may carry the decoded claims (personal data): keep the kind and message only. */
+function describeJoseError(cause: unknown): string {
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : "decoding failed";
+}
+
 /**
- * Decodes the incoming access token and runs the local checks that need no network: it must be a
- * JWT, unexpired (with `clockSkewMs` of tolerance) and not a Microsoft Graph token.
+ * Every check of an incoming access token that needs no signing key and no network, so that
+ * garbage never costs a cache read or a token request: size, a signed compact JWT, `exp` present
+ * and not past, `nbf` not in the future, and an audience of this API (not Microsoft Graph). Entra
+ * verifies the signature itself when the token is exchanged.
  *
  * @param assertion - the raw token, already cleaned
  * @param nowMs - the current time
- * @param clockSkewMs - tolerance for the expiry check
+ * @param rules - audiences, size bound and clock skew
+ * @throws {@link OnBehalfOfError} `ERR_OBO_USER_ASSERTION_MALFORMED`, `…_EXPIRED` or
+ *   `…_WRONG_AUDIENCE`
  * @internal
  */
-export function inspectUserAssertion(
+export function checkUserAssertion(
   assertion: string,
   nowMs: number,
-  clockSkewMs: number,
+  rules: AssertionRules,
 ): UserAssertionInfo {
+  if (assertion.length > rules.maxTokenBytes) {
+    throw malformed(`is larger than maxTokenBytes (${rules.maxTokenBytes} bytes).`);
+  }
+  if (!JWS_COMPACT.test(assertion)) {
+    throw malformed("is not a signed JWT (three base64url segments, the last one the signature).");
+  }
   let payload: JWTPayload;
   try {
+    const { alg } = decodeProtectedHeader(assertion);
+    if (typeof alg !== "string" || alg.toLowerCase() === "none") {
+      throw malformed('is not signed (its header says alg "none").');
+    }
     payload = decodeJwt(assertion);
   } catch (cause) {
-    throw new OnBehalfOfError(
-      "ERR_OBO_USER_ASSERTION_MALFORMED",
-      "The user assertion is not a decodable JWT. Pass the access token the caller sent in its Authorization header.",
-      { cause },
-    );
+    if (cause instanceof OnBehalfOfError) throw cause;
+    throw malformed("is not a decodable JWT.", cause);
   }
-  const expiresAtMs = typeof payload.exp === "number" ? payload.exp * 1000 : undefined;
-  if (expiresAtMs !== undefined && nowMs > expiresAtMs + clockSkewMs) {
+  if (typeof payload.exp !== "number" || !Number.isFinite(payload.exp)) {
+    throw malformed("has no expiry (exp claim).");
+  }
+  const expiresAtMs = payload.exp * 1000;
+  if (nowMs > expiresAtMs + rules.clockSkewMs) {
     throw new OnBehalfOfError(
       "ERR_OBO_USER_ASSERTION_EXPIRED",
       "The user assertion has expired. The client must send a fresh access token for this API.",
     );
   }
-  const audiences =
-    payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (typeof payload.nbf === "number" && payload.nbf * 1000 > nowMs + rules.clockSkewMs) {
+    throw malformed("is not valid yet (its nbf claim lies in the future beyond clockSkewMs).");
+  }
+  checkAudience(payload.aud, rules.audiences);
+  const tid = payload.tid;
+  return {
+    expiresAtMs,
+    tenantId: typeof tid === "string" && tid !== "" ? tid.toLowerCase() : undefined,
+  };
+}
+
+function checkAudience(aud: unknown, accepted: ReadonlySet<string>): void {
+  const audiences = (Array.isArray(aud) ? aud : [aud]).filter(
+    (value): value is string => typeof value === "string",
+  );
+  if (audiences.some((audience) => accepted.has(audience.toLowerCase()))) return;
   if (audiences.some(isGraphAudience)) {
     throw new OnBehalfOfError(
       "ERR_OBO_USER_ASSERTION_WRONG_AUDIENCE",
@@ -89,9 +142,9 @@ export function inspectUserAssertion(
         "and send that; this API then exchanges it for a Graph token.",
     );
   }
-  const tid = payload.tid;
-  return {
-    expiresAtMs,
-    tenantId: typeof tid === "string" && tid !== "" ? tid.toLowerCase() : undefined,
-  };
+  throw new OnBehalfOfError(
+    "ERR_OBO_USER_ASSERTION_WRONG_AUDIENCE",
+    `The user assertion is not a token for this API: its audience must be one of ${[...accepted].join(", ")}. ` +
+      'For a custom App ID URI, add it to the "audiences" option.',
+  );
 }

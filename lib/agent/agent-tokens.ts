@@ -112,6 +112,7 @@ export class AgentTokens {
           skipCache: true,
           ...(claims === undefined ? {} : { claims }),
         }),
+      `app-only|${tenant}|${agentId}|${scopes.join(" ")}`,
     );
   }
 
@@ -137,6 +138,7 @@ export class AgentTokens {
           correlationId,
           skipCache: true,
         }),
+      `agent-credential|${tenant}|${agentId}`,
     );
     return requestToken(
       this.#options,

@@ -57,7 +57,7 @@ export class ExchangeTokens {
   public acquire(agentId: string, tenant: string): Promise<string> {
     return this.#engine.acquire({
       key: `${this.#keyPrefix}${tenant}|${agentId}`,
-      request: { agentId, tenant },
+      request: () => ({ agentId, tenant }),
     });
   }
 
@@ -76,6 +76,7 @@ export class ExchangeTokens {
           correlationId,
           skipCache: true,
         }),
+      `exchange-token|${tenant}|${agentId}`,
     );
   }
 }

@@ -7,6 +7,7 @@ import type { InternalLogger } from "../logger.js";
 import { toOnBehalfOfError, type ResponseFacts } from "../msal/msal-errors.js";
 import type { ObservingNetworkClient } from "../msal/network-client.js";
 import { raceSignal } from "../promises.js";
+import type { LegGates } from "./leg-gates.js";
 
 /** How token requests are bounded and retried. @internal */
 export interface RequestPolicy {
@@ -29,6 +30,8 @@ export interface LegContext {
   readonly countTokenRequest: (leg: TokenRequestLeg) => void;
   readonly policy: RequestPolicy;
   readonly network: ObservingNetworkClient;
+  /** Entra's `Retry-After` for app-wide legs. */
+  readonly gates: LegGates;
 }
 
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
@@ -62,29 +65,57 @@ export function retryDelay(
 
 function timeoutError(
   leg: TokenRequestLeg,
-  correlationId: string,
+  correlationId: string | undefined,
   timeoutMs: number,
   cause: unknown,
 ): OnBehalfOfError {
   return new OnBehalfOfError(
     "ERR_OBO_TIMEOUT",
     `The token request (${leg}) did not complete within ${timeoutMs} ms.`,
-    { leg, correlationId, cause },
+    correlationId === undefined ? { leg, cause } : { leg, correlationId, cause },
   );
+}
+
+function throttledError(leg: TokenRequestLeg, what: string, waitMs: number): OnBehalfOfError {
+  return new OnBehalfOfError(
+    "ERR_OBO_TOKEN_REQUEST_FAILED",
+    `Entra asked to wait ${Math.ceil(waitMs / 1000)} s (Retry-After) before ${what} is requested again; it was not sent.`,
+    { leg, status: 429, retryAfterMs: waitMs },
+  );
+}
+
+/** A deadline that frees its timer as soon as the work is over (unlike `AbortSignal.timeout`). */
+function startDeadline(timeoutMs: number): { signal: AbortSignal; stop: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(new DOMException("The token request timed out.", "TimeoutError"));
+  }, timeoutMs);
+  return {
+    signal: controller.signal,
+    stop: () => {
+      clearTimeout(timer);
+    },
+  };
 }
 
 /**
  * Sends one token request through an MSAL client: bounded by the policy's timeout, retried on
  * transient failures, counted and logged; a failure becomes an {@link OnBehalfOfError} that names
- * the leg. The client's MSAL store is emptied after every attempt, so that our cache stays the
- * only one and MSAL's cross-user throttle (one user's 5xx blocking every user's identical request
- * for a minute) never outlives the attempt that caused it: retries are ours, per request.
+ * the leg.
  *
- * @param context - logger, counter, policy and network observer
+ * @remarks
+ * The client must be an `IsolatedConfidentialClient`, which never throttles one request because of
+ * another; retries and `Retry-After` are ours, per request. For an app-wide leg, `gate` names the
+ * request: Entra's `Retry-After` on a 429 or 503 then also holds back later requests of that same
+ * leg, and only those. The client's MSAL store is emptied after every attempt, so that our cache
+ * stays the only one. The deadline's timer is cleared as soon as the request settles.
+ *
+ * @param context - logger, counter, policy, network observer and gates
  * @param leg - which leg this is, for errors and metrics
  * @param what - a description for the log; never contains a token
  * @param client - the MSAL client the request goes through
  * @param send - makes the MSAL call with the given correlation id
+ * @param gate - for app-wide legs: the key of this request among the gates
  * @internal
  */
 export async function requestToken(
@@ -93,16 +124,36 @@ export async function requestToken(
   what: string,
   client: ConfidentialClientApplication,
   send: (correlationId: string) => Promise<AuthenticationResult | null>,
+  gate?: string,
 ): Promise<FetchedToken> {
-  const { policy, network, log } = context;
-  const deadline = AbortSignal.timeout(policy.timeoutMs);
+  const deadline = startDeadline(context.policy.timeoutMs);
+  try {
+    return await attempt(context, leg, what, client, send, gate, deadline.signal);
+  } finally {
+    deadline.stop();
+  }
+}
+
+async function attempt(
+  context: LegContext,
+  leg: TokenRequestLeg,
+  what: string,
+  client: ConfidentialClientApplication,
+  send: (correlationId: string) => Promise<AuthenticationResult | null>,
+  gate: string | undefined,
+  deadline: AbortSignal,
+): Promise<FetchedToken> {
+  const { policy, network, log, gates } = context;
   for (let attempt = 0; ; attempt++) {
+    if (gate !== undefined) await waitForGate(context, leg, what, gate, deadline);
     const correlationId = randomUUID();
     log.info(
       `requesting ${what} (correlationId=${correlationId}${attempt > 0 ? `, retry ${attempt}` : ""})`,
     );
     context.countTokenRequest(leg);
     network.watch(correlationId, deadline);
+    let facts: ResponseFacts;
+    let failure: OnBehalfOfError;
     try {
       const result = await raceSignal(
         send(correlationId),
@@ -119,37 +170,69 @@ export async function requestToken(
           },
         );
       }
+      if (gate !== undefined) gates.open(gate);
       return {
         accessToken: result.accessToken,
         // No known expiry: use it for this request, do not cache it.
         expiresAt: result.expiresOn?.getTime() ?? Date.now(),
       };
     } catch (error) {
-      const facts = network.take(correlationId);
+      facts = network.take(correlationId);
       if (deadline.aborted) {
-        const failure = timeoutError(leg, correlationId, policy.timeoutMs, error);
         log.warn(`${what} timed out (leg=${leg}, correlationId=${correlationId})`);
-        throw failure;
+        throw timeoutError(leg, correlationId, policy.timeoutMs, error);
       }
-      const failure = toOnBehalfOfError(error, leg, correlationId, facts);
-      const delay = retryDelay(facts, attempt, policy);
-      if (delay === undefined) {
-        log.warn(
-          `${what} failed: ${failure.code} ${failure.error ?? ""}${facts.status === undefined ? "" : ` HTTP ${facts.status}`} (leg=${leg}, correlationId=${failure.correlationId ?? correlationId})`,
-        );
-        throw failure;
-      }
-      log.warn(
-        `${what} failed transiently (${facts.networkFailure === true ? "network error" : `HTTP ${facts.status ?? "?"}`}); retrying in ${delay} ms (leg=${leg}, correlationId=${correlationId})`,
-      );
-      try {
-        await sleep(delay, undefined, { signal: deadline });
-      } catch (cause) {
-        throw timeoutError(leg, correlationId, policy.timeoutMs, cause);
-      }
+      failure = toOnBehalfOfError(error, leg, correlationId, facts);
     } finally {
       network.take(correlationId);
       client.clearCache();
     }
+    if (
+      gate !== undefined &&
+      facts.retryAfterMs !== undefined &&
+      (facts.status === 429 || facts.status === 503)
+    ) {
+      gates.close(gate, facts.retryAfterMs, Date.now());
+    }
+    const delay = retryDelay(facts, attempt, policy);
+    if (delay === undefined) {
+      log.warn(
+        `${what} failed: ${failure.code} ${failure.error ?? ""}${facts.status === undefined ? "" : ` HTTP ${facts.status}`} (leg=${leg}, correlationId=${failure.correlationId ?? correlationId})`,
+      );
+      throw failure;
+    }
+    log.warn(
+      `${what} failed transiently (${facts.networkFailure === true ? "network error" : `HTTP ${facts.status ?? "?"}`}); retrying in ${delay} ms (leg=${leg}, correlationId=${correlationId})`,
+    );
+    await pause(delay, leg, correlationId, policy.timeoutMs, deadline);
   }
+}
+
+async function pause(
+  delayMs: number,
+  leg: TokenRequestLeg,
+  correlationId: string | undefined,
+  timeoutMs: number,
+  deadline: AbortSignal,
+): Promise<void> {
+  try {
+    await sleep(delayMs, undefined, { signal: deadline });
+  } catch (cause) {
+    throw timeoutError(leg, correlationId, timeoutMs, cause);
+  }
+}
+
+/** Waits for a gate Entra closed with `Retry-After`, or refuses at once when that is too long. */
+async function waitForGate(
+  context: LegContext,
+  leg: TokenRequestLeg,
+  what: string,
+  gate: string,
+  deadline: AbortSignal,
+): Promise<void> {
+  const waitMs = context.gates.remaining(gate, Date.now());
+  if (waitMs === 0) return;
+  if (waitMs > context.policy.maxRetryAfterMs) throw throttledError(leg, what, waitMs);
+  context.log.info(`waiting ${waitMs} ms for ${what}: Entra asked for it (Retry-After)`);
+  await pause(waitMs, leg, undefined, context.policy.timeoutMs, deadline);
 }

@@ -67,6 +67,11 @@ export class MemoryTokenCache implements TokenCache {
     return entry;
   }
 
+  /** {@inheritDoc TokenCache.peek} */
+  public peek(key: string): CachedToken | undefined {
+    return this.get(key);
+  }
+
   /** {@inheritDoc TokenCache.set} */
   public set(key: string, entry: CachedToken): void {
     this.#entries.delete(key);

@@ -39,6 +39,13 @@ export interface CachedToken {
 export interface TokenCache {
   /** The entry for `key`, or `undefined` when there is none or it has expired. */
   get(key: string): CachedToken | undefined | PromiseLike<CachedToken | undefined>;
+  /**
+   * Optional: the entry for `key` from this process's memory only, synchronously, without any I/O
+   * (a first-level lookup). The provider reads it before it decodes and checks the caller's token,
+   * which keeps a hit at a hash and a map lookup; on a miss it checks the token and then calls
+   * `get`. A cache without `peek` is read with `get` only after those checks.
+   */
+  peek?(key: string): CachedToken | undefined;
   /** Stores or replaces the entry for `key`. */
   set(key: string, entry: CachedToken): void | PromiseLike<void>;
   /** Removes the entry for `key`, if any. */

@@ -24,6 +24,11 @@ export interface TokenStats {
   readonly expired: number;
   /** Entries held by the first-level cache now. */
   readonly size: number;
+  /**
+   * Calls refused without a token request because Entra refused the very same request moments
+   * before (an assertion it answered with `invalid_grant`, replayed).
+   */
+  readonly rememberedRefusals: number;
 }
 
 /** Something the token cache did, for metrics systems. See `onCacheEvent`. */
@@ -66,19 +71,40 @@ export interface TokenEngineOptions<R> {
   /** Tolerance when checking the user assertion's expiry. */
   readonly clockSkewMs: number;
   readonly onEvent: ((event: TokenCacheEvent) => void) | undefined;
+  /** The error for an entry whose user assertion has expired (the entry is dropped). */
+  readonly assertionExpired?: () => Error;
+  /**
+   * Whether a failed fetch is Entra's final word on that very request (for example `invalid_grant`
+   * for the assertion): it is then answered from memory, without a request, for `refusalTtlMs`.
+   */
+  readonly isFinalRefusal?: (error: unknown) => boolean;
+  /** How long a final refusal is remembered, in milliseconds; 0 turns it off. */
+  readonly refusalTtlMs?: number;
+  /** The most refusals remembered; the oldest goes first. @defaultValue 10000 */
+  readonly maxRefusals?: number;
 }
 
 /** How one acquisition is to be done. @internal */
 export interface EngineCall<R> {
+  /** The cache key; it proves everything `request` checks (see {@link TokenEngine.acquire}). */
   readonly key: string;
-  readonly request: R;
-  /** Skip the cache and replace its entry (claims challenges). */
-  readonly forceRefresh?: boolean;
+  /**
+   * Builds the request, running every local check on the way (it throws to refuse). Called only
+   * when the first-level cache has no entry: before any second-level read, coordination or fetch.
+   */
+  readonly request: () => R;
+  /** Claims of a claims challenge: skip the cache, fetch with them, and replace the entry. */
+  readonly claims?: string | undefined;
 }
 
 type MutableCounters = {
   -readonly [K in keyof Omit<TokenStats, "evictions" | "expired" | "size">]: number;
 };
+
+interface Refusal {
+  readonly error: unknown;
+  readonly until: number;
+}
 
 /**
  * The cache engine in front of the token endpoint: O(1) hits, one request per key at a time,
@@ -96,7 +122,11 @@ export class TokenEngine<R> {
     refreshes: 0,
     tokenRequests: 0,
     failures: 0,
+    rememberedRefusals: 0,
   };
+  readonly #refusals = new Map<string, Refusal>();
+  /** Flights whose result must not be written: a claims request replaced their entry meanwhile. */
+  readonly #superseded = new Set<string>();
 
   public constructor(options: TokenEngineOptions<R>) {
     this.#options = options;
@@ -119,26 +149,77 @@ export class TokenEngine<R> {
     };
   }
 
-  /** Returns a token for the call: from the cache when it may be served, otherwise fetched once. */
+  /**
+   * Returns a token for the call: from the cache when it may be served, otherwise fetched once.
+   *
+   * @remarks
+   * The first-level cache (`TokenCache.peek`) is read before `call.request()` runs its local checks:
+   * an entry there was stored under the same key after those checks passed, so it proves them, and
+   * only what changes with time is checked again (the entry's own expiry and its assertion's). On a
+   * first-level miss the checks run before anything else: the second level, a remembered refusal,
+   * coordination and the fetch.
+   */
   public async acquire(call: EngineCall<R>): Promise<string> {
-    if (call.forceRefresh !== true) {
-      const found = this.#options.cache.get(call.key);
-      const entry = isPromiseLike<CachedToken | undefined>(found)
-        ? await this.#safeGet(found)
-        : found;
+    const { cache } = this.#options;
+    const { claims } = call;
+    if (claims === undefined && cache.peek !== undefined) {
+      const entry = cache.peek(call.key);
       if (entry !== undefined) {
         const served = this.#serve(call, entry);
         if (served !== undefined) return served;
       }
     }
-    const { promise, joined } = this.#fill(call, call.forceRefresh === true);
+    let request: R;
+    try {
+      request = call.request();
+    } catch (error) {
+      this.#fail(error);
+      throw error;
+    }
+    this.#replayRefusal(call);
+    if (claims === undefined) {
+      const found = cache.peek === undefined ? cache.get(call.key) : this.#secondLevel(call.key);
+      const entry = isPromiseLike<CachedToken | undefined>(found)
+        ? await this.#safeGet(found)
+        : found;
+      if (entry !== undefined) {
+        const served = this.#serve(call, entry, request);
+        if (served !== undefined) return served;
+      }
+    }
+    const { promise, joined } = this.#fill(call, request, claims === undefined ? "miss" : "claims");
     this.#count(joined ? "coalesced" : "misses");
     return (await promise).accessToken;
   }
 
-  /** Drops the entry for a key (a token Graph no longer accepts). */
-  public async invalidate(key: string): Promise<void> {
-    await this.#options.cache.delete(key);
+  #secondLevel(key: string): CachedToken | undefined | PromiseLike<CachedToken | undefined> {
+    return this.#options.cache.get(key);
+  }
+
+  #replayRefusal(call: EngineCall<R>): void {
+    if (this.#refusals.size === 0) return;
+    const key = refusalKey(call);
+    const refusal = this.#refusals.get(key);
+    if (refusal === undefined) return;
+    if (refusal.until <= this.#options.now()) {
+      this.#refusals.delete(key);
+      return;
+    }
+    this.#counters.rememberedRefusals++;
+    this.#fail(refusal.error);
+    throw refusal.error;
+  }
+
+  #remember(call: EngineCall<R>, error: unknown): void {
+    const { isFinalRefusal, refusalTtlMs = 0, maxRefusals = 10_000 } = this.#options;
+    if (refusalTtlMs <= 0 || isFinalRefusal?.(error) !== true) return;
+    const key = refusalKey(call);
+    this.#refusals.delete(key);
+    this.#refusals.set(key, { error, until: this.#options.now() + refusalTtlMs });
+    for (const oldest of this.#refusals.keys()) {
+      if (this.#refusals.size <= maxRefusals) break;
+      this.#refusals.delete(oldest);
+    }
   }
 
   async #safeGet(found: PromiseLike<CachedToken | undefined>): Promise<CachedToken | undefined> {
@@ -150,31 +231,45 @@ export class TokenEngine<R> {
     }
   }
 
-  #serve(call: EngineCall<R>, entry: CachedToken): string | undefined {
+  /**
+   * The entry's token if it may be served; schedules a renewal ahead of expiry. `request` is the
+   * call's checked request when it has been built already.
+   */
+  #serve(call: EngineCall<R>, entry: CachedToken, request?: R): string | undefined {
     const now = this.#options.now();
     if (
       entry.assertionExpiresAt !== undefined &&
       now > entry.assertionExpiresAt + this.#options.clockSkewMs
     ) {
       void this.#options.cache.delete(call.key);
-      throw new OnBehalfOfError(
-        "ERR_OBO_USER_ASSERTION_EXPIRED",
-        "The user assertion has expired. The client must send a fresh access token for this API.",
-      );
+      const error =
+        this.#options.assertionExpired?.() ?? new Error("The entry's assertion has expired.");
+      this.#fail(error);
+      throw error;
     }
     if (now >= entry.expiresAt - this.#options.expirySkewMs) return undefined;
     this.#count("hits");
     if (now >= entry.refreshAt && !this.#flights.has(refreshKey(call.key))) {
-      this.#count("refreshes");
-      if (this.#options.log.verboseEnabled)
-        this.#options.log.verbose("renewing a token ahead of expiry");
-      this.#fill(call, true).promise.catch((error: unknown) => {
-        this.#options.log.warn(
-          `renewal ahead of expiry failed; the current token is served until it expires (${describe(error)})`,
-        );
-      });
+      this.#refreshAhead(call, request);
     }
     return entry.accessToken;
+  }
+
+  #refreshAhead(call: EngineCall<R>, checked: R | undefined): void {
+    let request: R;
+    try {
+      request = checked ?? call.request();
+    } catch {
+      return; // the entry is served until it expires; the caller's next miss reports the problem
+    }
+    this.#count("refreshes");
+    if (this.#options.log.verboseEnabled)
+      this.#options.log.verbose("renewing a token ahead of expiry");
+    this.#fill(call, request, "refresh").promise.catch((error: unknown) => {
+      this.#options.log.warn(
+        `renewal ahead of expiry failed; the current token is served until it expires (${describe(error)})`,
+      );
+    });
   }
 
   #count(counter: "hits" | "misses" | "coalesced" | "refreshes"): void {
@@ -183,18 +278,40 @@ export class TokenEngine<R> {
     if (onEvent !== undefined) onEvent({ type: EVENT_TYPES[counter] });
   }
 
-  #fill(call: EngineCall<R>, replace: boolean): { promise: Promise<CachedToken>; joined: boolean } {
-    return this.#flights.run(replace ? refreshKey(call.key) : call.key, async () => {
+  /**
+   * Fetches and stores a token, one flight per key and kind: a plain miss, a renewal ahead of
+   * expiry, and a claims request (per claims) never join one another, so a claims challenge always
+   * gets a token requested with its claims. A claims request supersedes the plain flights under way
+   * for its key: their older result is not written over its entry.
+   */
+  #fill(
+    call: EngineCall<R>,
+    request: R,
+    kind: "miss" | "refresh" | "claims",
+  ): { promise: Promise<CachedToken>; joined: boolean } {
+    const flightKey =
+      kind === "miss"
+        ? call.key
+        : kind === "refresh"
+          ? refreshKey(call.key)
+          : claimsKey(call.key, call.claims ?? "");
+    if (kind === "claims") {
+      for (const plain of [call.key, refreshKey(call.key)]) {
+        if (this.#flights.has(plain)) this.#superseded.add(plain);
+      }
+    }
+    return this.#flights.run(flightKey, async () => {
       try {
         const fetchEntry = async (): Promise<CachedToken> =>
-          this.#entryFor(await this.#options.fetch(call.request));
+          this.#entryFor(await this.#options.fetch(request));
         const { cache } = this.#options;
         const entry =
-          cache.coordinate === undefined || replace
+          cache.coordinate === undefined || kind !== "miss"
             ? await fetchEntry()
             : await cache.coordinate(call.key, fetchEntry);
+        if (this.#superseded.delete(flightKey)) return entry;
         try {
-          await this.#options.cache.set(call.key, entry);
+          await cache.set(call.key, entry);
         } catch (error) {
           this.#options.log.warn(
             `token cache write failed; the token is used uncached (${describe(error)})`,
@@ -202,13 +319,19 @@ export class TokenEngine<R> {
         }
         return entry;
       } catch (error) {
-        this.#counters.failures++;
-        this.#options.onEvent?.({
-          type: "failure",
-          code: error instanceof OnBehalfOfError ? error.code : "unknown",
-        });
+        this.#superseded.delete(flightKey);
+        this.#remember(call, error);
+        this.#fail(error);
         throw error;
       }
+    });
+  }
+
+  #fail(error: unknown): void {
+    this.#counters.failures++;
+    this.#options.onEvent?.({
+      type: "failure",
+      code: error instanceof OnBehalfOfError ? error.code : "unknown",
     });
   }
 
@@ -237,6 +360,14 @@ const EVENT_TYPES = {
 
 function refreshKey(key: string): string {
   return `${key}\u0000refresh`;
+}
+
+function claimsKey(key: string, claims: string): string {
+  return `${key}\u0000claims\u0000${claims}`;
+}
+
+function refusalKey(call: EngineCall<unknown>): string {
+  return call.claims === undefined ? call.key : claimsKey(call.key, call.claims);
 }
 
 function describe(error: unknown): string {

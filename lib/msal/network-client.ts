@@ -1,5 +1,6 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
 import type { ResponseFacts } from "./msal-errors.js";
+import type { ProxyRoute } from "./proxy.js";
 
 function correlationIdOf(url: string): string | undefined {
   const query = url.indexOf("?");
@@ -27,17 +28,18 @@ function headerOf(headers: Record<string, string>, name: string): string | undef
   return undefined;
 }
 
-/** The default transport, like msal-node's own: global `fetch`, JSON bodies. */
+/** The default transport, like msal-node's own: `fetch`, JSON bodies; through a proxy if one is set. */
 async function fetchRequest<T>(
   method: "GET" | "POST",
   url: string,
   options: NetworkRequestOptions | undefined,
   signal: AbortSignal | undefined,
+  proxy: ProxyRoute | undefined,
 ): Promise<NetworkResponse<T>> {
   const init: RequestInit = { method, headers: options?.headers ?? {} };
   if (options?.body !== undefined) init.body = options.body;
   if (signal !== undefined) init.signal = signal;
-  const response = await fetch(url, init);
+  const response = proxy === undefined ? await fetch(url, init) : await proxy.fetch(url, init);
   const headers: Record<string, string> = {};
   response.headers.forEach((value, key) => {
     headers[key] = value;
@@ -56,33 +58,63 @@ async function fetchRequest<T>(
 }
 
 /**
+ * What MSAL's `NetworkRequestOptions` carry, plus the request's `signal`: a network client given
+ * as `msalSystemOptions.networkClient` receives it and should abort the request when it fires.
+ */
+export interface AbortableNetworkRequestOptions extends NetworkRequestOptions {
+  /** Fires when the provider gives up on the request (time-out); free its socket then. */
+  readonly signal?: AbortSignal;
+}
+
+/** One token request in flight: what aborts it, and what its answer said. */
+interface Attempt {
+  readonly signal: AbortSignal | undefined;
+  facts: ResponseFacts | undefined;
+}
+
+/**
  * The network module the provider gives MSAL. It sends requests with the user's network client
- * (`msalSystemOptions.networkClient`) or with `fetch`, and remembers each token response's status
- * and `Retry-After` by correlation id, which MSAL does not report on its On-Behalf-Of errors. It
- * also aborts a request whose caller gave up.
+ * (`msalSystemOptions.networkClient`) or with `fetch` (through the configured proxy), and
+ * remembers each token response's status and `Retry-After` by correlation id, which MSAL does not
+ * report on its On-Behalf-Of errors. It aborts a request whose caller gave up, and hands the
+ * abort signal to the user's network client as `options.signal`.
+ *
+ * @remarks
+ * Only requests registered with {@link ObservingNetworkClient.watch} are observed, and
+ * {@link ObservingNetworkClient.take} forgets them, so an answer that arrives after its request
+ * was given up leaves nothing behind.
  *
  * @internal
  */
 export class ObservingNetworkClient implements INetworkModule {
   readonly #inner: INetworkModule | undefined;
-  readonly #observations = new Map<string, ResponseFacts>();
-  readonly #signals = new Map<string, AbortSignal>();
+  readonly #proxy: ProxyRoute | undefined;
+  readonly #attempts = new Map<string, Attempt>();
 
-  public constructor(inner: INetworkModule | undefined) {
+  /**
+   * @param inner - the user's network client, if any
+   * @param proxy - where requests go when there is no user network client
+   */
+  public constructor(inner: INetworkModule | undefined, proxy?: ProxyRoute) {
     this.#inner = inner;
+    this.#proxy = proxy;
   }
 
-  /** Registers the signal that aborts the request with this correlation id. */
+  /** Registers a token request about to be sent, and the signal that aborts it. */
   public watch(correlationId: string, signal: AbortSignal | undefined): void {
-    if (signal !== undefined) this.#signals.set(correlationId, signal);
+    this.#attempts.set(correlationId, { signal, facts: undefined });
   }
 
   /** Returns, and forgets, what was seen for a correlation id. */
   public take(correlationId: string): ResponseFacts {
-    const seen = this.#observations.get(correlationId);
-    this.#observations.delete(correlationId);
-    this.#signals.delete(correlationId);
-    return seen ?? {};
+    const attempt = this.#attempts.get(correlationId);
+    this.#attempts.delete(correlationId);
+    return attempt?.facts ?? {};
+  }
+
+  /** How many requests are registered now (for leak checks). */
+  public get inFlight(): number {
+    return this.#attempts.size;
   }
 
   public async sendGetRequestAsync<T>(
@@ -96,6 +128,7 @@ export class ObservingNetworkClient implements INetworkModule {
       url,
       options,
       timeout === undefined ? undefined : AbortSignal.timeout(timeout),
+      this.#proxy,
     );
   }
 
@@ -104,25 +137,28 @@ export class ObservingNetworkClient implements INetworkModule {
     options?: NetworkRequestOptions,
   ): Promise<NetworkResponse<T>> {
     const correlationId = correlationIdOf(url);
-    const signal = correlationId === undefined ? undefined : this.#signals.get(correlationId);
+    const attempt = correlationId === undefined ? undefined : this.#attempts.get(correlationId);
+    const signal = attempt?.signal;
     signal?.throwIfAborted();
     let response: NetworkResponse<T>;
     try {
-      response =
-        this.#inner === undefined
-          ? await fetchRequest<T>("POST", url, options, signal)
-          : await this.#inner.sendPostRequestAsync<T>(url, options);
-    } catch (error) {
-      if (correlationId !== undefined && signal?.aborted !== true) {
-        this.#observations.set(correlationId, { networkFailure: true });
+      if (this.#inner === undefined) {
+        response = await fetchRequest<T>("POST", url, options, signal, this.#proxy);
+      } else {
+        const withSignal: AbortableNetworkRequestOptions =
+          signal === undefined ? (options ?? {}) : { ...options, signal };
+        response = await this.#inner.sendPostRequestAsync<T>(url, withSignal);
       }
+    } catch (error) {
+      if (attempt !== undefined && signal?.aborted !== true)
+        attempt.facts = { networkFailure: true };
       throw error;
     }
-    if (correlationId !== undefined) {
-      this.#observations.set(correlationId, {
+    if (attempt !== undefined) {
+      attempt.facts = {
         status: response.status,
         retryAfterMs: parseRetryAfter(headerOf(response.headers, "retry-after"), Date.now()),
-      });
+      };
     }
     return response;
   }

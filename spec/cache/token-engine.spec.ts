@@ -63,6 +63,8 @@ function harness(
     refreshAheadMs: 5 * MINUTE,
     clockSkewMs: MINUTE,
     onEvent: (event) => events.push(event),
+    assertionExpired: () =>
+      new OnBehalfOfError("ERR_OBO_USER_ASSERTION_EXPIRED", "The user assertion has expired."),
   });
   return { engine, fetches, clock, events, warnings, release };
 }
@@ -72,7 +74,7 @@ describe("TokenEngine", () => {
     it("sends one request for N concurrent misses of the same key, and all get its token", async () => {
       const h = harness({ gate: true });
       const calls = Array.from({ length: 100 }, () =>
-        h.engine.acquire({ key: "k", request: "alice" }),
+        h.engine.acquire({ key: "k", request: () => "alice" }),
       );
       await Promise.resolve();
       h.release();
@@ -89,7 +91,7 @@ describe("TokenEngine", () => {
       let failing = true;
       const h = harness({ gate: true, fail: () => (failing ? failure : undefined) });
       const calls = Array.from({ length: 5 }, () =>
-        h.engine.acquire({ key: "k", request: "alice" }).then(
+        h.engine.acquire({ key: "k", request: () => "alice" }).then(
           () => assert.fail("expected a failure"),
           (error: unknown) => error,
         ),
@@ -100,7 +102,7 @@ describe("TokenEngine", () => {
       assert.equal(h.fetches.length, 1);
       assert.equal(h.engine.stats().failures, 1);
       failing = false;
-      assert.match(await h.engine.acquire({ key: "k", request: "alice" }), /^token-alice-/);
+      assert.match(await h.engine.acquire({ key: "k", request: () => "alice" }), /^token-alice-/);
       assert.equal(h.fetches.length, 2, "a failure is not cached");
     });
 
@@ -119,8 +121,8 @@ describe("TokenEngine", () => {
         clockSkewMs: 0,
         onEvent: undefined,
       });
-      const slow = engine.acquire({ key: "slow", request: "slow" });
-      assert.equal(await engine.acquire({ key: "fast", request: "fast" }), "fast");
+      const slow = engine.acquire({ key: "slow", request: () => "slow" });
+      assert.equal(await engine.acquire({ key: "fast", request: () => "fast" }), "fast");
       gates.get("slow")?.();
       assert.equal(await slow, "slow");
     });
@@ -129,11 +131,11 @@ describe("TokenEngine", () => {
   describe("isolation", () => {
     it("keeps keys apart: each key has its own token", async () => {
       const h = harness();
-      const a = await h.engine.acquire({ key: "user-a|scopes-1", request: "a1" });
-      const b = await h.engine.acquire({ key: "user-b|scopes-1", request: "b1" });
-      const a2 = await h.engine.acquire({ key: "user-a|scopes-2", request: "a2" });
+      const a = await h.engine.acquire({ key: "user-a|scopes-1", request: () => "a1" });
+      const b = await h.engine.acquire({ key: "user-b|scopes-1", request: () => "b1" });
+      const a2 = await h.engine.acquire({ key: "user-a|scopes-2", request: () => "a2" });
       assert.deepEqual(new Set([a, b, a2]).size, 3);
-      assert.equal(await h.engine.acquire({ key: "user-a|scopes-1", request: "ignored" }), a);
+      assert.equal(await h.engine.acquire({ key: "user-a|scopes-1", request: () => "ignored" }), a);
       assert.equal(h.fetches.length, 3);
     });
   });
@@ -141,21 +143,21 @@ describe("TokenEngine", () => {
   describe("expiry", () => {
     it("serves a token until the expiry skew, then fetches a new one", async () => {
       const h = harness({ lifetimeMs: 10 * MINUTE });
-      const first = await h.engine.acquire({ key: "k", request: "r" });
+      const first = await h.engine.acquire({ key: "k", request: () => "r" });
       h.clock.now += 7 * MINUTE; // 3 minutes left: still served (skew is 2)
-      assert.equal(await h.engine.acquire({ key: "k", request: "r" }), first);
+      assert.equal(await h.engine.acquire({ key: "k", request: () => "r" }), first);
       h.clock.now += 90_000; // 1.5 minutes left: inside the skew
-      const h2 = await h.engine.acquire({ key: "k", request: "r" });
+      const h2 = await h.engine.acquire({ key: "k", request: () => "r" });
       assert.notEqual(h2, first);
     });
 
     it("never serves a cached token once the user assertion has expired", async () => {
       const h = harness({ lifetimeMs: 60 * MINUTE, assertionLifetimeMs: 10 * MINUTE });
-      await h.engine.acquire({ key: "k", request: "r" });
+      await h.engine.acquire({ key: "k", request: () => "r" });
       h.clock.now += 10 * MINUTE + 30_000; // within the clock skew: still served
-      await h.engine.acquire({ key: "k", request: "r" });
+      await h.engine.acquire({ key: "k", request: () => "r" });
       h.clock.now += MINUTE;
-      await assert.rejects(h.engine.acquire({ key: "k", request: "r" }), {
+      await assert.rejects(h.engine.acquire({ key: "k", request: () => "r" }), {
         code: "ERR_OBO_USER_ASSERTION_EXPIRED",
       });
       assert.equal(h.fetches.length, 1, "no token request for an expired assertion");
@@ -165,17 +167,17 @@ describe("TokenEngine", () => {
   describe("refresh ahead of expiry", () => {
     it("renews once in the background while callers keep the still-valid token", async () => {
       const h = harness({ lifetimeMs: 60 * MINUTE, gate: false });
-      const first = await h.engine.acquire({ key: "k", request: "r" });
+      const first = await h.engine.acquire({ key: "k", request: () => "r" });
       h.clock.now += 56 * MINUTE; // inside the 5-minute refresh window, outside the 2-minute skew
       const during = await Promise.all([
-        h.engine.acquire({ key: "k", request: "r" }),
-        h.engine.acquire({ key: "k", request: "r" }),
-        h.engine.acquire({ key: "k", request: "r" }),
+        h.engine.acquire({ key: "k", request: () => "r" }),
+        h.engine.acquire({ key: "k", request: () => "r" }),
+        h.engine.acquire({ key: "k", request: () => "r" }),
       ]);
       assert.deepEqual(during, [first, first, first], "callers are not made to wait");
       await new Promise((resolve) => setImmediate(resolve));
       assert.equal(h.fetches.length, 2, "exactly one renewal");
-      const renewed = await h.engine.acquire({ key: "k", request: "r" });
+      const renewed = await h.engine.acquire({ key: "k", request: () => "r" });
       assert.notEqual(renewed, first);
       assert.equal(h.engine.stats().refreshes, 1);
     });
@@ -187,21 +189,21 @@ describe("TokenEngine", () => {
         fail: () =>
           fail ? new OnBehalfOfError("ERR_OBO_TOKEN_REQUEST_FAILED", "down") : undefined,
       });
-      const first = await h.engine.acquire({ key: "k", request: "r" });
+      const first = await h.engine.acquire({ key: "k", request: () => "r" });
       fail = true;
       h.clock.now += 56 * MINUTE;
-      assert.equal(await h.engine.acquire({ key: "k", request: "r" }), first);
+      assert.equal(await h.engine.acquire({ key: "k", request: () => "r" }), first);
       await new Promise((resolve) => setImmediate(resolve));
-      assert.equal(await h.engine.acquire({ key: "k", request: "r" }), first);
+      assert.equal(await h.engine.acquire({ key: "k", request: () => "r" }), first);
       assert.ok(h.warnings.some((w) => w.includes("ERR_OBO_TOKEN_REQUEST_FAILED")));
     });
 
-    it("bypasses the cache and replaces the entry when forced", async () => {
+    it("bypasses the cache and replaces the entry for a claims challenge", async () => {
       const h = harness();
-      const first = await h.engine.acquire({ key: "k", request: "r" });
-      const forced = await h.engine.acquire({ key: "k", request: "r", forceRefresh: true });
+      const first = await h.engine.acquire({ key: "k", request: () => "r" });
+      const forced = await h.engine.acquire({ key: "k", request: () => "r", claims: "{}" });
       assert.notEqual(forced, first);
-      assert.equal(await h.engine.acquire({ key: "k", request: "r" }), forced);
+      assert.equal(await h.engine.acquire({ key: "k", request: () => "r" }), forced);
     });
   });
 
@@ -209,10 +211,10 @@ describe("TokenEngine", () => {
     it("counts hits, misses, coalesced waits, token requests and evictions", async () => {
       const cache = new MemoryTokenCache({ maxEntries: 2 });
       const h = harness({ cache });
-      await h.engine.acquire({ key: "a", request: "a" });
-      await h.engine.acquire({ key: "a", request: "a" });
-      await h.engine.acquire({ key: "b", request: "b" });
-      await h.engine.acquire({ key: "c", request: "c" });
+      await h.engine.acquire({ key: "a", request: () => "a" });
+      await h.engine.acquire({ key: "a", request: () => "a" });
+      await h.engine.acquire({ key: "b", request: () => "b" });
+      await h.engine.acquire({ key: "c", request: () => "c" });
       h.engine.countTokenRequest("obo");
       const stats = h.engine.stats();
       assert.equal(stats.hits, 1);
@@ -239,10 +241,10 @@ describe("TokenEngine", () => {
         delete: (key) => void store.delete(key),
       };
       const h = harness({ cache });
-      const first = await h.engine.acquire({ key: "k", request: "r" });
-      assert.equal(await h.engine.acquire({ key: "k", request: "r" }), first);
+      const first = await h.engine.acquire({ key: "k", request: () => "r" });
+      assert.equal(await h.engine.acquire({ key: "k", request: () => "r" }), first);
       broken = true;
-      assert.match(await h.engine.acquire({ key: "k", request: "r" }), /^token-r-2$/);
+      assert.match(await h.engine.acquire({ key: "k", request: () => "r" }), /^token-r-2$/);
       assert.equal(h.warnings.length, 2, "one warning for the read, one for the write");
     });
 
@@ -263,8 +265,8 @@ describe("TokenEngine", () => {
         },
       };
       const h = harness({ cache });
-      await h.engine.acquire({ key: "k", request: "r" });
-      await h.engine.acquire({ key: "k", request: "r" });
+      await h.engine.acquire({ key: "k", request: () => "r" });
+      await h.engine.acquire({ key: "k", request: () => "r" });
       assert.deepEqual(coordinated, ["k"]);
     });
   });

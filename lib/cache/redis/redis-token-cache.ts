@@ -141,6 +141,14 @@ export class RedisTokenCache implements TokenCache {
   }
 
   /**
+   * The entry for `key` from memory only, synchronously; never a Redis command. The provider reads
+   * it before it checks the caller's token, and calls {@link RedisTokenCache.get} only after.
+   */
+  public peek(key: string): CachedToken | undefined {
+    return this.#l1?.get(key);
+  }
+
+  /**
    * The entry for `key`: from memory, synchronously, when it is there; otherwise from Redis (which
    * then also fills memory). Never rejects: an absent, expired or unreadable entry, a Redis error, a
    * time-out or an open circuit is `undefined`.
