@@ -294,3 +294,42 @@ describe("token requests: retries, timeouts and throttling", () => {
     });
   });
 });
+
+describe("token request deadlines", () => {
+  it("frees each request's deadline timer as soon as the request settles", async () => {
+    const timeoutMs = 45_678; // a value nothing else in the run uses
+    const created = new Set<unknown>();
+    const cleared = new Set<unknown>();
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    globalThis.setTimeout = ((handler: () => void, ms?: number, ...rest: unknown[]) => {
+      const timer = realSet(handler, ms, ...rest);
+      if (ms === timeoutMs) created.add(timer);
+      return timer;
+    }) as typeof setTimeout;
+    globalThis.clearTimeout = (timer?: Parameters<typeof clearTimeout>[0]) => {
+      if (created.has(timer)) cleared.add(timer);
+      realClear(timer);
+    };
+    try {
+      const authProvider = provider({ timeoutMs });
+      mockOboEndpoint({ times: 10 });
+      for (let i = 0; i < 10; i++) {
+        await authProvider.getAccessToken({
+          userAssertion: await userToken({ oid: `u${i}`, tid: TENANT }),
+        });
+      }
+      mockTokenError(400, entraError("invalid_grant", 50013));
+      await failure(
+        authProvider.getAccessToken({
+          userAssertion: await userToken({ oid: "refused", tid: TENANT }),
+        }),
+      );
+    } finally {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+    }
+    assert.equal(created.size, 11, "one deadline per token request");
+    assert.equal(cleared.size, 11, "every deadline cleared when its request settled");
+  });
+});

@@ -207,6 +207,75 @@ describe("TokenEngine", () => {
     });
   });
 
+  describe("claims challenges", () => {
+    /** An engine whose fetches wait until their release, and record whether they had claims. */
+    function manual() {
+      const clock = { now: Date.now() };
+      const fetches: { request: string; release: (token: string) => void }[] = [];
+      const cache = new MemoryTokenCache({ now: () => clock.now });
+      const engine = new TokenEngine<string>({
+        cache,
+        fetch: (request) =>
+          new Promise<FetchedToken>((resolve) => {
+            fetches.push({
+              request,
+              release: (token) => {
+                resolve({ accessToken: token, expiresAt: clock.now + 60 * MINUTE });
+              },
+            });
+          }),
+        log: createLogger(undefined),
+        now: () => clock.now,
+        expirySkewMs: 2 * MINUTE,
+        refreshAheadMs: 5 * MINUTE,
+        clockSkewMs: MINUTE,
+        onEvent: undefined,
+      });
+      return { clock, fetches, cache, engine };
+    }
+
+    it("never joins a renewal under way: the claims get a request of their own, and win", async () => {
+      const m = manual();
+      const first = m.engine.acquire({ key: "k", request: () => "plain" });
+      m.fetches[0]?.release("t0");
+      assert.equal(await first, "t0");
+      m.clock.now += 56 * MINUTE; // inside the refresh window
+      assert.equal(await m.engine.acquire({ key: "k", request: () => "plain" }), "t0");
+      assert.equal(m.fetches.length, 2, "a renewal started");
+      const claims = m.engine.acquire({
+        key: "k",
+        request: () => "with-claims",
+        claims: '{"a":1}',
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(
+        m.fetches.map((f) => f.request),
+        ["plain", "plain", "with-claims"],
+        "the claims request did not join the renewal",
+      );
+      m.fetches[2]?.release("t-claims");
+      assert.equal(await claims, "t-claims");
+      m.fetches[1]?.release("t-renewed-without-claims");
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(
+        await m.engine.acquire({ key: "k", request: () => "plain" }),
+        "t-claims",
+        "the older renewal does not overwrite the claims token",
+      );
+    });
+
+    it("shares one request among callers with the same claims, not with other claims", async () => {
+      const m = manual();
+      const a = m.engine.acquire({ key: "k", request: () => "a", claims: "{}" });
+      const b = m.engine.acquire({ key: "k", request: () => "b", claims: "{}" });
+      const c = m.engine.acquire({ key: "k", request: () => "c", claims: '{"x":1}' });
+      assert.equal(m.fetches.length, 2);
+      m.fetches[0]?.release("ab");
+      m.fetches[1]?.release("c");
+      assert.deepEqual(await Promise.all([a, b, c]), ["ab", "ab", "c"]);
+    });
+  });
+
   describe("stats and events", () => {
     it("counts hits, misses, coalesced waits, token requests and evictions", async () => {
       const cache = new MemoryTokenCache({ maxEntries: 2 });

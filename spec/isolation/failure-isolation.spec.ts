@@ -100,7 +100,7 @@ describe("failure isolation", function () {
     );
     const failures = [...beside, ...later]
       .filter((result) => result.status === "rejected")
-      .map((result) => (result).reason as unknown);
+      .map((result) => result.reason as unknown);
     return { victimError, failures };
   }
 
