@@ -43,6 +43,86 @@ export interface SoakReport {
   readonly callsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /**
+   * Per isolation scenario (one user, or everyone briefly, failing at Entra): how many unrelated
+   * users' calls failed, beside the victim and after it. The goal is 0 everywhere.
+   */
+  readonly unrelatedFailures: Readonly<Record<string, number>>;
+}
+
+/** A victim whose token requests fail, or a short burst of failures for everyone. */
+interface IsolationScenario {
+  readonly name: string;
+  readonly fault: Parameters<Emulator["inject"]>[0]["fault"];
+  /** One victim failing for good, or the first `burst` token requests of everyone. */
+  readonly burst?: number;
+}
+
+const ISOLATION_SCENARIOS: readonly IsolationScenario[] = [
+  {
+    name: "one user: 503 with Retry-After",
+    fault: { kind: "server_error", status: 503, retryAfterSeconds: 1 },
+  },
+  { name: "one user: 500", fault: { kind: "server_error", status: 500 } },
+  { name: "one user: 429 with Retry-After", fault: { kind: "throttled", retryAfterSeconds: 1 } },
+  { name: "one user: connection reset", fault: { kind: "connection_reset" } },
+  { name: "everyone: 20 x 503 burst", fault: { kind: "server_error", status: 503 }, burst: 20 },
+];
+
+/**
+ * Runs each isolation scenario on a fresh provider: the victim's call, `bystanders` other users
+ * beside it (while it backs off) and as many after it; counts the bystanders that failed.
+ */
+async function isolationRun(
+  emulator: Emulator,
+  upns: readonly string[],
+  bystanders: number,
+): Promise<Record<string, number>> {
+  const { api } = emulator.defaults.apps;
+  const outcome: Record<string, number> = {};
+  const [victim = "", ...others] = upns;
+  for (const scenario of ISOLATION_SCENARIOS) {
+    emulator.clearInjections();
+    let backOff = (): void => undefined;
+    const backingOff = new Promise<void>((resolve) => {
+      backOff = resolve;
+    });
+    const provider = new OnBehalfOfAuthenticationProvider({
+      clientId: api.clientId,
+      clientSecret: api.clientSecret,
+      ...emulator.providerOptions({ tenant: "organizations" }),
+      retry: { maxRetries: 2, baseDelayMs: 20, maxDelayMs: 40 },
+      logger: {
+        warn: (line) => {
+          if (line.includes("retrying in")) backOff();
+        },
+      },
+    });
+    const signIns = (count: number): Promise<string[]> =>
+      Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          emulator.signIn({ user: others[i % others.length] ?? victim }),
+        ),
+      );
+    const [during, after] = [await signIns(bystanders), await signIns(bystanders)];
+    let victimCall: Promise<unknown> = Promise.resolve();
+    if (scenario.burst === undefined) {
+      emulator.inject({ endpoint: "token", user: victim, times: Infinity, fault: scenario.fault });
+      const victimToken = await emulator.signIn({ user: victim });
+      victimCall = provider.getAccessToken({ userAssertion: victimToken }).catch(() => undefined);
+      await Promise.race([backingOff, victimCall]);
+    } else {
+      emulator.inject({ endpoint: "token", times: scenario.burst, fault: scenario.fault });
+    }
+    const exchange = (tokens: string[]): Promise<PromiseSettledResult<string>[]> =>
+      Promise.allSettled(tokens.map((userAssertion) => provider.getAccessToken({ userAssertion })));
+    const beside = await exchange(during);
+    await victimCall;
+    const later = await exchange(after);
+    outcome[scenario.name] = [...beside, ...later].filter((r) => r.status === "rejected").length;
+  }
+  emulator.clearInjections();
+  return outcome;
 }
 
 const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
@@ -87,6 +167,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const domain = emulator.defaults.tenants.contoso.domain;
     const upns = Array.from({ length: options.users }, (_, i) => `soak-user-${i}@${domain}`);
     for (const upn of upns) emulator.addUser({ userPrincipalName: upn });
+    const unrelatedFailures = await isolationRun(emulator, upns, Math.min(100, options.users * 3));
     const tokens = new Map<string, string>();
     for (const upn of upns) tokens.set(upn, await emulator.signIn({ user: upn }));
 
@@ -140,10 +221,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           error instanceof Error ? `${error.message} ${JSON.stringify(error)}` : String(error);
         record(message);
         if (isOnBehalfOfError(error)) typed[error.code] = (typed[error.code] ?? 0) + 1;
-        else if (error instanceof GraphError)
-          typed[`GraphError ${error.statusCode}`] =
-            (typed[`GraphError ${error.statusCode}`] ?? 0) + 1;
-        else untyped++;
+        else if (error instanceof GraphError) {
+          // -1: the Graph client's code for a request with no HTTP answer, here the injected resets.
+          const label =
+            error.statusCode === -1
+              ? "GraphError -1 (injected Graph connection reset)"
+              : `GraphError ${error.statusCode}`;
+          typed[label] = (typed[label] ?? 0) + 1;
+        } else untyped++;
       } finally {
         clearTimeout(timer);
         latencies.push(performance.now() - t0);
@@ -178,6 +263,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       callsPerSecond: Math.round((options.calls / wallMs) * 1000),
       p50Ms: Math.round(percentile(latencies, 50) * 10) / 10,
       p99Ms: Math.round(percentile(latencies, 99) * 10) / 10,
+      unrelatedFailures,
     };
   } finally {
     process.off("unhandledRejection", onUnhandled);

@@ -18,6 +18,10 @@ describe("soak and faults against the emulator (bounded)", function () {
     assert.equal(report.unhandledRejections, 0);
     assert.equal(report.secretsInOutput, 0, "no token or secret in errors or logs");
     assert.ok(report.faultsInjected >= 50);
+    assert.equal(Object.keys(report.unrelatedFailures).length, 5);
+    for (const [scenario, failed] of Object.entries(report.unrelatedFailures)) {
+      assert.equal(failed, 0, `${scenario}: no unrelated user fails`);
+    }
     assert.ok(report.succeeded > report.calls / 2, JSON.stringify(report));
     assert.equal(
       report.succeeded + Object.values(report.typedFailures).reduce((a, b) => a + b, 0),
