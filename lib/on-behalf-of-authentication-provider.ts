@@ -24,7 +24,12 @@ import { LegGates } from "./agent/leg-gates.js";
 import { requestToken, type LegContext } from "./agent/token-leg.js";
 import { authorityUrl, isGuid } from "./authority.js";
 import { MemoryTokenCache } from "./cache/memory-token-cache.js";
-import { TokenEngine, type FetchedToken, type TokenStats } from "./cache/token-engine.js";
+import {
+  TokenEngine,
+  type EngineCall,
+  type FetchedToken,
+  type TokenStats,
+} from "./cache/token-engine.js";
 import {
   OnBehalfOfError,
   configurationError,
@@ -121,6 +126,46 @@ function requireDefaultScopes(scopes: readonly string[]): void {
     );
   }
 }
+
+/**
+ * The engine call of a user's exchange: one allocation on the hit path, and the local checks only
+ * when the request is built (on a first-level miss).
+ */
+class UserCall implements EngineCall<TokenRequest> {
+  public readonly key: string;
+  public readonly claims: string | undefined;
+  readonly #build: UserRequestBuilder;
+  readonly #agentId: string | undefined;
+  readonly #assertion: string;
+  readonly #scopes: readonly string[];
+
+  public constructor(
+    key: string,
+    claims: string | undefined,
+    build: UserRequestBuilder,
+    agentId: string | undefined,
+    assertion: string,
+    scopes: readonly string[],
+  ) {
+    this.key = key;
+    this.claims = claims;
+    this.#build = build;
+    this.#agentId = agentId;
+    this.#assertion = assertion;
+    this.#scopes = scopes;
+  }
+
+  public request(): TokenRequest {
+    return this.#build(this.#agentId, this.#assertion, this.#scopes, this.claims);
+  }
+}
+
+type UserRequestBuilder = (
+  agentId: string | undefined,
+  assertion: string,
+  scopes: readonly string[],
+  claims: string | undefined,
+) => TokenRequest;
 
 function expiredAssertion(): OnBehalfOfError {
   return new OnBehalfOfError(
@@ -311,14 +356,13 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
         const agentId = selection.kind === "obo" ? selection.agentId : undefined;
         const assertion = await this.#readUserAssertion(options?.userAssertion);
         const user = hashAssertion(assertion, this.#options.assertionRules.maxTokenBytes);
-        return this.#engine.acquire({
-          key:
-            agentId === undefined
-              ? `${this.#keyPrefix}${user}|${scopeKey}`
-              : `${this.#agentKeyPrefix}${agentId}|obo|${user}|${scopeKey}`,
-          claims,
-          request: () => this.#userRequest(agentId, assertion, scopes, claims),
-        });
+        const key =
+          agentId === undefined
+            ? `${this.#keyPrefix}${user}|${scopeKey}`
+            : `${this.#agentKeyPrefix}${agentId}|obo|${user}|${scopeKey}`;
+        return this.#engine.acquire(
+          new UserCall(key, claims, this.#userRequest, agentId, assertion, scopes),
+        );
       }
       case "app-only": {
         const { agentId, tenant } = selection;
@@ -344,12 +388,12 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   }
 
   /** Runs every local check of the assertion and picks the tenant: before any cache read or request. */
-  #userRequest(
+  readonly #userRequest = (
     agentId: string | undefined,
     assertion: string,
     scopes: readonly string[],
     claims: string | undefined,
-  ): TokenRequest {
+  ): TokenRequest => {
     const info = checkUserAssertion(assertion, Date.now(), this.#options.assertionRules);
     return {
       kind: "obo",
@@ -360,7 +404,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       scopes,
       claims,
     };
-  }
+  };
 
   /**
    * This provider as an Azure `TokenCredential`, for Azure SDK clients, Graph v3's

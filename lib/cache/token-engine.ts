@@ -92,7 +92,7 @@ export interface EngineCall<R> {
    * Builds the request, running every local check on the way (it throws to refuse). Called only
    * when the first-level cache has no entry: before any second-level read, coordination or fetch.
    */
-  readonly request: () => R;
+  request(): R;
   /** Claims of a claims challenge: skip the cache, fetch with them, and replace the entry. */
   readonly claims?: string | undefined;
 }
