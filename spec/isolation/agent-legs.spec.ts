@@ -61,7 +61,7 @@ describe("failure isolation of app-wide legs", () => {
     const failed = [...viaB, ...plain].filter((r) => r.status === "rejected");
     assert.deepEqual(
       failed.map((r) => {
-        const reason = (r as PromiseRejectedResult).reason as unknown;
+        const reason = r.reason as unknown;
         return isOnBehalfOfError(reason) ? reason.code : String(reason);
       }),
       [],

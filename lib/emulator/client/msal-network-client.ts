@@ -78,6 +78,9 @@ export class EmulatorNetworkClient implements INetworkModule {
       );
     }
     const body = method === "POST" ? (options?.body ?? "") : undefined;
+    // graph-obo-auth hands its abort signal over as `options.signal`: a request it gave up on
+    // frees its socket at once, so that hung requests never starve other users of connections.
+    const signal = (options as { readonly signal?: AbortSignal } | undefined)?.signal;
     return new Promise((resolve, reject) => {
       const req = request(
         target,
@@ -89,6 +92,7 @@ export class EmulatorNetworkClient implements INetworkModule {
             ...(body === undefined ? {} : { "content-length": String(Buffer.byteLength(body)) }),
           },
           ...(timeout === undefined ? {} : { timeout }),
+          ...(signal === undefined ? {} : { signal }),
         },
         (res) => {
           const chunks: Buffer[] = [];
