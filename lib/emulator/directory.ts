@@ -28,6 +28,8 @@ export interface DirectoryUser {
   readonly officeLocation: string | null;
   managerRef: string | undefined;
   readonly agentIdentity: string | undefined;
+  /** For an agent's user account: Graph scopes granted to its agent for this user only. */
+  readonly agentGraphScopes: readonly string[];
 }
 
 /** A certificate credential. @internal */
@@ -111,6 +113,14 @@ function trimSlash(value: string): string {
   return value.replace(/\/+$/, "");
 }
 
+function agentGraphScopes(input: UserInput, upn: string): readonly string[] {
+  if (input.agentGraphScopes === undefined) return [];
+  if (input.agentIdentity === undefined) {
+    throw new EmulatorError(`user ${upn}: agentGraphScopes needs agentIdentity.`);
+  }
+  return names(input.agentGraphScopes, `user ${upn} agentGraphScopes`);
+}
+
 /**
  * The emulated directory: tenants, users with managers, and app registrations with their
  * credentials and permissions.
@@ -185,6 +195,7 @@ export class Directory {
       officeLocation: input.officeLocation ?? null,
       managerRef: input.manager,
       agentIdentity: input.agentIdentity === undefined ? undefined : lower(input.agentIdentity),
+      agentGraphScopes: agentGraphScopes(input, upn),
     };
     this.#users.set(id, user);
     return user;
@@ -205,6 +216,11 @@ export class Directory {
       }
     }
     return undefined;
+  }
+
+  /** The users of a tenant, in registration order. */
+  public usersIn(tenantId: string): DirectoryUser[] {
+    return [...this.#users.values()].filter((u) => u.tenantId === tenantId);
   }
 
   /** The user's manager, if they have one in the same tenant. */

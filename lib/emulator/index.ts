@@ -26,6 +26,7 @@
  * @packageDocumentation
  */
 export { startEmulator, type EmulatorOptions } from "./start-emulator.js";
+export type { EntraBehaviour } from "./entra-behaviour.js";
 export {
   Emulator,
   type EmulatorUser,

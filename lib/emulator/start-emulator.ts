@@ -5,6 +5,7 @@ import { DEFAULT_APPS, DEFAULT_TENANTS, DEFAULT_USERS } from "./default-director
 import { Directory } from "./directory.js";
 import type { AppRegistration, TenantInput, UserInput } from "./directory-types.js";
 import { Emulator } from "./emulator.js";
+import { resolveEntraBehaviour, type EntraBehaviour } from "./entra-behaviour.js";
 import { EmulatorError } from "./errors.js";
 import { FaultInjector } from "./faults.js";
 import { RequestLog } from "./request-log.js";
@@ -37,6 +38,8 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** The clock, in milliseconds since the epoch. @defaultValue `Date.now` */
   readonly now?: () => number;
+  /** Switches for Entra behaviour the sources leave open; each default is what Entra does. */
+  readonly entra?: EntraBehaviour;
 }
 
 function positiveSeconds(value: number | undefined, name: string, fallback: number): number {
@@ -87,6 +90,7 @@ function buildDirectory(options: EmulatorOptions): Directory {
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const directory = buildDirectory(options);
+  const entra = resolveEntraBehaviour(options.entra);
   const tokenLifetimeSeconds = positiveSeconds(
     options.tokenLifetimeSeconds,
     "tokenLifetimeSeconds",
@@ -120,6 +124,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     key,
     now: options.now ?? Date.now,
     tokenLifetimeSeconds,
+    entra,
+    usedUserFicCredentials: new Set(),
     cae: new CaeRegistry(),
     faults: new FaultInjector(),
     log: new RequestLog(),
