@@ -4,7 +4,12 @@ import type { AppKind, AppRegistration, TenantInput, UserInput } from "./directo
 import { EmulatorError } from "./errors.js";
 import { isGuid, stableGuid } from "./ids.js";
 
-import { GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_RESOURCE } from "./well-known.js";
+import {
+  GRAPH_APP_ID,
+  GRAPH_RESOURCE,
+  OTHER_CLOUD_EXCHANGE_RESOURCES,
+  TOKEN_EXCHANGE_RESOURCE,
+} from "./well-known.js";
 
 export { GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_RESOURCE };
 
@@ -260,6 +265,15 @@ export class Directory {
     const key = lower(trimSlash(identifier));
     if (GRAPH_IDENTIFIERS.has(key)) return GRAPH;
     if (key === lower(TOKEN_EXCHANGE_RESOURCE)) return TOKEN_EXCHANGE;
+    const otherCloud = OTHER_CLOUD_EXCHANGE_RESOURCES.find((r) => lower(r) === key);
+    if (otherCloud !== undefined) {
+      return {
+        ...TOKEN_EXCHANGE,
+        id: otherCloud,
+        audience: otherCloud,
+        scopePrefix: otherCloud,
+      };
+    }
     for (const app of this.#apps.values()) {
       if (app.clientId === key || lower(app.appIdUri) === key) {
         return {

@@ -183,6 +183,28 @@ describe("Entra conformance: agent identities", () => {
     assert.equal(appOnly.xms_par_app_azp, ids().blueprint.clientId);
   });
 
+  it("A11: an exchange token for another cloud's audience is refused as the agent's credential (AADSTS70022204)", async () => {
+    const blueprint = blueprintClient(emulator());
+    const agent = cca(emulator(), {
+      clientId: ids().agent.clientId,
+      clientAssertion: async ({ clientId }) =>
+        (
+          await blueprint.acquireTokenByClientCredential({
+            scopes: ["api://AzureADTokenExchangeUSGov/.default"],
+            fmiPath: clientId,
+          })
+        )?.accessToken ?? "",
+    });
+    await rejectsWithEntra(agent.acquireTokenByClientCredential({ scopes: [GRAPH_DEFAULT] }), {
+      errorCode: "invalid_client",
+      aadsts: 70022204,
+    });
+    const bystander = await agentClient(emulator()).acquireTokenByClientCredential({
+      scopes: [GRAPH_DEFAULT],
+    });
+    assert.ok(bystander?.accessToken, "the public cloud's audience is served");
+  });
+
   it("A10: an app-only agent token lists the tenant's users at /users; /me is Graph's 400", async () => {
     const token =
       (await agentClient(emulator()).acquireTokenByClientCredential({ scopes: [GRAPH_DEFAULT] }))

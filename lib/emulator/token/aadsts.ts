@@ -116,6 +116,17 @@ export const aadsts = {
       aadsts: 700212,
       message: `No matching federated identity record found for presented assertion audience '${aud}'. An agent identity authenticates with its blueprint's token for 'api://AzureADTokenExchange'.`,
     }),
+  /**
+   * A federated credential whose audience is another cloud's exchange audience: Entra's message
+   * as quoted in AzureAD/microsoft-authentication-library-for-dotnet
+   * docs/fic-token-exchange-auto-resolution-design.md.
+   */
+  ficOtherCloudAudience: (aud: string): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 70022204,
+      message: `No matching federated identity record found for presented assertion audience '${aud}'. This cloud's exchange audience is 'api://AzureADTokenExchange'.`,
+    }),
   /** A federated credential (T1) issued for another agent (fmi_path) or by another blueprint. */
   ficWrongSubject: (clientId: string, detail: string): EntraError =>
     new EntraError({

@@ -1,6 +1,6 @@
-import { TOKEN_EXCHANGE_RESOURCE } from "../../directory.js";
 import { audiencesOf, verifyEmulatorToken } from "../../token-verification.js";
 import { isGuid } from "../../ids.js";
+import { isExchangeAudience, isOtherCloudExchangeAudience } from "../../well-known.js";
 import { aadsts } from "../aadsts.js";
 import { clientInfo } from "../claims.js";
 import { grantDelegatedScopes, parseScopes, responseScope } from "../requested-scopes.js";
@@ -37,9 +37,9 @@ export async function userFederatedIdentityCredential(g: GrantContext): Promise<
     );
   }
   const t2 = verified.payload;
-  const forExchange = audiencesOf(t2).some(
-    (aud) => aud.toLowerCase() === TOKEN_EXCHANGE_RESOURCE.toLowerCase(),
-  );
+  const otherCloud = audiencesOf(t2).find(isOtherCloudExchangeAudience);
+  if (otherCloud !== undefined) throw aadsts.ficOtherCloudAudience(otherCloud);
+  const forExchange = audiencesOf(t2).some(isExchangeAudience);
   if (!forExchange || t2.azp !== app.clientId || t2.idtyp !== "app" || t2.tid !== tenant.id) {
     throw aadsts.assertionInvalid(
       "The user federated identity credential must be the agent identity's own token for 'api://AzureADTokenExchange' in this tenant.",
