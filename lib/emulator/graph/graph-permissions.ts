@@ -1,7 +1,7 @@
 import type { GraphPrincipal } from "./graph-auth.js";
 
 /** Delegated scopes that can read the signed-in user (and their manager). @internal */
-export const READ_SELF = [
+export const READ_SELF: readonly string[] = [
   "user.read",
   "user.readwrite",
   "user.readbasic.all",
@@ -11,7 +11,7 @@ export const READ_SELF = [
   "directory.readwrite.all",
 ];
 /** Scopes or roles that can read other users. @internal */
-export const READ_USERS = [
+export const READ_USERS: readonly string[] = [
   "user.readbasic.all",
   "user.read.all",
   "user.readwrite.all",
