@@ -183,7 +183,7 @@ describe("Entra conformance: agent identities", () => {
     assert.equal(appOnly.xms_par_app_azp, ids().blueprint.clientId);
   });
 
-  it("A11: an exchange token for another cloud's audience is refused as the agent's credential (AADSTS70022204)", async () => {
+  it("A10: an exchange token for another cloud's audience is refused as the agent's credential (AADSTS70022204)", async () => {
     const blueprint = blueprintClient(emulator());
     const agent = cca(emulator(), {
       clientId: ids().agent.clientId,
@@ -205,7 +205,7 @@ describe("Entra conformance: agent identities", () => {
     assert.ok(bystander?.accessToken, "the public cloud's audience is served");
   });
 
-  it("A10: an app-only agent token lists the tenant's users at /users; /me is Graph's 400", async () => {
+  it("G3: an app-only agent token lists the tenant's users at /users; /me is Graph's 400", async () => {
     const token =
       (await agentClient(emulator()).acquireTokenByClientCredential({ scopes: [GRAPH_DEFAULT] }))
         ?.accessToken ?? "";
@@ -314,7 +314,7 @@ describe("Entra conformance: the switches for what the sources leave open", () =
 // still AADSTS65001 with consent_required.
 describe("Entra conformance: ordinary apps keep Entra's consent error", () => {
   const emulator = useEmulator();
-  it("O1: a missing grant for an ordinary app is AADSTS65001 consent_required", async () => {
+  it("O5: a missing grant for an ordinary app is AADSTS65001 consent_required", async () => {
     const { api } = emulator().defaults.apps;
     const app = cca(emulator(), { clientId: api.clientId, clientSecret: api.clientSecret });
     await rejectsWithEntra(
