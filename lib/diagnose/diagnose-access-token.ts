@@ -1,6 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
 import { isGuid } from "../authority.js";
 import { isGraphAudience } from "../user-assertion.js";
+import { agentRefusalAdvice } from "./entra-refusals.js";
 
 /** How bad a finding is: a `problem` means an On-Behalf-Of exchange for this token cannot work. */
 export type DiagnosisSeverity = "ok" | "info" | "problem";
@@ -67,6 +68,12 @@ export function diagnoseAccessToken(token: string, options: DiagnoseOptions = {}
     payload = decodeJwt(raw);
     alg = decodeProtectedHeader(raw).alg;
   } catch {
+    const code = /AADSTS(\d+)/.exec(raw)?.[1];
+    const advice = code === undefined ? undefined : agentRefusalAdvice(Number(code));
+    if (advice !== undefined) {
+      add("problem", "entra-refusal", `AADSTS${advice.aadsts}: ${advice.advice}`);
+      return { ok: false, findings };
+    }
     add(
       "problem",
       "malformed",
@@ -136,10 +143,17 @@ export function diagnoseAccessToken(token: string, options: DiagnoseOptions = {}
   } else if (ver === "1.0" && v2Issuer) {
     add("problem", "version-mismatch", `The token says ver 1.0 but has a v2 issuer (${iss}).`);
   } else {
+    // Microsoft Graph always gets v1.0 tokens, whatever the client's manifest says
+    // (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference):
+    // the manifest hint is only for tokens to the API itself.
+    const manifestHint =
+      ver === "1.0" && !audiences.some(isGraphAudience)
+        ? "Your API's manifest has accessTokenAcceptedVersion null or 1; set it to 2 for v2 tokens."
+        : "";
     add(
       "info",
       "version",
-      `Token version ${ver ?? "unknown"} (issuer ${iss || "none"}). ${ver === "1.0" ? "Your API's manifest has accessTokenAcceptedVersion null or 1; set it to 2 for v2 tokens." : ""}`.trim(),
+      `Token version ${ver ?? "unknown"} (issuer ${iss || "none"}). ${manifestHint}`.trim(),
     );
   }
 
@@ -177,8 +191,39 @@ export function diagnoseAccessToken(token: string, options: DiagnoseOptions = {}
   } else {
     add("info", "tenant", `Tenant: ${tid}.`);
   }
-  const who = text(payload.preferred_username) ?? text(payload.upn) ?? text(payload.oid);
-  if (who !== undefined) add("info", "user", `User: ${who}.`);
+  const client = text(payload.azp) ?? text(payload.appid);
+  const appOnly = idtyp === "app" || (idtyp === undefined && scp === undefined);
+  if (appOnly) {
+    // An app-only token's oid is the calling app's service principal, not a user.
+    const principal = text(payload.oid);
+    if (client !== undefined || principal !== undefined) {
+      add(
+        "info",
+        "app",
+        `Application: ${client ?? "unknown"}${principal === undefined ? "" : ` (service principal ${principal})`}.`,
+      );
+    }
+  } else {
+    const who = text(payload.preferred_username) ?? text(payload.upn) ?? text(payload.oid);
+    if (who !== undefined) add("info", "user", `User: ${who}.`);
+  }
+  // Agent facets are optional claims (https://learn.microsoft.com/entra/agent-id/agent-token-claims):
+  // reported when present, never required.
+  const actorFacets = text(payload.xms_act_fct)?.split(" ") ?? [];
+  if (actorFacets.includes("11")) {
+    const subjectFacets = text(payload.xms_sub_fct)?.split(" ") ?? [];
+    const parent = text(payload.xms_par_app_azp);
+    const kind = subjectFacets.includes("13")
+      ? "for its agent user account"
+      : subjectFacets.includes("11")
+        ? "for itself (app-only)"
+        : "on behalf of a user";
+    add(
+      "info",
+      "agent",
+      `Issued to agent identity ${client ?? "unknown"} ${kind}${parent === undefined ? "" : `, of blueprint ${parent}`}.`,
+    );
+  }
 
   return { ok: !findings.some((f) => f.severity === "problem"), findings };
 }

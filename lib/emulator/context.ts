@@ -1,5 +1,6 @@
 import type { CaeRegistry } from "./cae.js";
 import type { Directory } from "./directory.js";
+import type { ResolvedEntraBehaviour } from "./entra-behaviour.js";
 import type { FaultInjector } from "./faults.js";
 import type { RequestLog } from "./request-log.js";
 import type { SigningKey } from "./signing-key.js";
@@ -17,6 +18,10 @@ export interface EmulatorContext {
   readonly cae: CaeRegistry;
   readonly faults: FaultInjector;
   readonly log: RequestLog;
+  /** Switches for behaviour the sources leave open. */
+  readonly entra: ResolvedEntraBehaviour;
+  /** `uti` of the `user_fic` credentials (T2) already presented, for single-use T2. */
+  readonly usedUserFicCredentials: Set<string>;
   /** Aborted when the emulator closes, to end injected delays. */
   readonly closing: AbortSignal;
 }

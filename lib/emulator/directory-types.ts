@@ -35,6 +35,14 @@ export interface UserInput {
    * that may get tokens for it with the `user_fic` grant.
    */
   readonly agentIdentity?: string;
+  /**
+   * For an agent's user account: delegated Microsoft Graph permissions granted to its agent
+   * identity for this user only (a per-user grant). They add to the agent's tenant-wide grants,
+   * which it inherits from its blueprint.
+   *
+   * @defaultValue `[]`
+   */
+  readonly agentGraphScopes?: readonly string[];
 }
 
 /** A certificate credential registered on an app: the certificate, or a public key with thumbprints. */

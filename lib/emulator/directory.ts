@@ -4,7 +4,12 @@ import type { AppKind, AppRegistration, TenantInput, UserInput } from "./directo
 import { EmulatorError } from "./errors.js";
 import { isGuid, stableGuid } from "./ids.js";
 
-import { GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_RESOURCE } from "./well-known.js";
+import {
+  GRAPH_APP_ID,
+  GRAPH_RESOURCE,
+  OTHER_CLOUD_EXCHANGE_RESOURCES,
+  TOKEN_EXCHANGE_RESOURCE,
+} from "./well-known.js";
 
 export { GRAPH_APP_ID, GRAPH_RESOURCE, TOKEN_EXCHANGE_RESOURCE };
 
@@ -28,6 +33,8 @@ export interface DirectoryUser {
   readonly officeLocation: string | null;
   managerRef: string | undefined;
   readonly agentIdentity: string | undefined;
+  /** For an agent's user account: Graph scopes granted to its agent for this user only. */
+  readonly agentGraphScopes: readonly string[];
 }
 
 /** A certificate credential. @internal */
@@ -111,6 +118,14 @@ function trimSlash(value: string): string {
   return value.replace(/\/+$/, "");
 }
 
+function agentGraphScopes(input: UserInput, upn: string): readonly string[] {
+  if (input.agentGraphScopes === undefined) return [];
+  if (input.agentIdentity === undefined) {
+    throw new EmulatorError(`user ${upn}: agentGraphScopes needs agentIdentity.`);
+  }
+  return names(input.agentGraphScopes, `user ${upn} agentGraphScopes`);
+}
+
 /**
  * The emulated directory: tenants, users with managers, and app registrations with their
  * credentials and permissions.
@@ -185,6 +200,7 @@ export class Directory {
       officeLocation: input.officeLocation ?? null,
       managerRef: input.manager,
       agentIdentity: input.agentIdentity === undefined ? undefined : lower(input.agentIdentity),
+      agentGraphScopes: agentGraphScopes(input, upn),
     };
     this.#users.set(id, user);
     return user;
@@ -205,6 +221,11 @@ export class Directory {
       }
     }
     return undefined;
+  }
+
+  /** The users of a tenant, in registration order. */
+  public usersIn(tenantId: string): DirectoryUser[] {
+    return [...this.#users.values()].filter((u) => u.tenantId === tenantId);
   }
 
   /** The user's manager, if they have one in the same tenant. */
@@ -244,6 +265,15 @@ export class Directory {
     const key = lower(trimSlash(identifier));
     if (GRAPH_IDENTIFIERS.has(key)) return GRAPH;
     if (key === lower(TOKEN_EXCHANGE_RESOURCE)) return TOKEN_EXCHANGE;
+    const otherCloud = OTHER_CLOUD_EXCHANGE_RESOURCES.find((r) => lower(r) === key);
+    if (otherCloud !== undefined) {
+      return {
+        ...TOKEN_EXCHANGE,
+        id: otherCloud,
+        audience: otherCloud,
+        scopePrefix: otherCloud,
+      };
+    }
     for (const app of this.#apps.values()) {
       if (app.clientId === key || lower(app.appIdUri) === key) {
         return {

@@ -2,7 +2,7 @@
  * An offline Microsoft Entra ID + Microsoft Graph emulator for tests and demos: a real HTTPS
  * server on loopback that issues signed tokens (On-Behalf-Of, client credentials, agent
  * identities), enforces Entra's rules with Entra-shaped errors, serves Graph's `/me`, `/users`
- * and managers, injects faults and CAE challenges, and counts requests.
+ * and managers and `/me/messages`, injects faults and CAE challenges, and counts requests.
  *
  * @example
  * ```ts
@@ -26,6 +26,7 @@
  * @packageDocumentation
  */
 export { startEmulator, type EmulatorOptions } from "./start-emulator.js";
+export type { EntraBehaviour } from "./entra-behaviour.js";
 export {
   Emulator,
   type EmulatorUser,

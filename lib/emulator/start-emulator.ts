@@ -5,6 +5,7 @@ import { DEFAULT_APPS, DEFAULT_TENANTS, DEFAULT_USERS } from "./default-director
 import { Directory } from "./directory.js";
 import type { AppRegistration, TenantInput, UserInput } from "./directory-types.js";
 import { Emulator } from "./emulator.js";
+import { resolveEntraBehaviour, type EntraBehaviour } from "./entra-behaviour.js";
 import { EmulatorError } from "./errors.js";
 import { FaultInjector } from "./faults.js";
 import { RequestLog } from "./request-log.js";
@@ -37,6 +38,8 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** The clock, in milliseconds since the epoch. @defaultValue `Date.now` */
   readonly now?: () => number;
+  /** Switches for Entra behaviour the sources leave open; each default is what Entra does. */
+  readonly entra?: EntraBehaviour;
 }
 
 function positiveSeconds(value: number | undefined, name: string, fallback: number): number {
@@ -71,7 +74,8 @@ function buildDirectory(options: EmulatorOptions): Directory {
  * Starts an offline Entra ID + Microsoft Graph emulator: a real HTTPS server on 127.0.0.1 with a
  * throwaway CA, serving OpenID discovery, JWKS and the token endpoint per tenant (On-Behalf-Of,
  * client credentials with `fmi_path`, agent identities, `user_fic`), and Graph `/me`, `/users`
- * and managers.
+ * and managers and `/me/messages`. The Entra rules it enforces are listed, with their sources, in
+ * the repository's `lib/emulator/CONFORMANCE.md`; `entra` switches what the sources leave open.
  *
  * @param options - directory, token lifetime, port, clock
  * @returns the running emulator; `close()` it when done
@@ -87,6 +91,7 @@ function buildDirectory(options: EmulatorOptions): Directory {
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const directory = buildDirectory(options);
+  const entra = resolveEntraBehaviour(options.entra);
   const tokenLifetimeSeconds = positiveSeconds(
     options.tokenLifetimeSeconds,
     "tokenLifetimeSeconds",
@@ -120,6 +125,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     key,
     now: options.now ?? Date.now,
     tokenLifetimeSeconds,
+    entra,
+    usedUserFicCredentials: new Set(),
     cae: new CaeRegistry(),
     faults: new FaultInjector(),
     log: new RequestLog(),

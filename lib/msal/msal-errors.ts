@@ -1,5 +1,6 @@
 import { AuthError, InteractionRequiredAuthError, ServerError } from "@azure/msal-node";
 import { OnBehalfOfError, isOnBehalfOfError, type TokenRequestLeg } from "../errors.js";
+import { agentRefusalAdvice } from "../diagnose/entra-refusals.js";
 import { redact } from "../logger.js";
 
 const LEG_NAMES: Record<TokenRequestLeg, string> = {
@@ -59,6 +60,21 @@ export function toOnBehalfOfError(
       ...(facts.status === undefined ? {} : { status: facts.status }),
       ...(facts.retryAfterMs === undefined ? {} : { retryAfterMs: facts.retryAfterMs }),
     };
+    const advice = aadsts === undefined ? undefined : agentRefusalAdvice(aadsts, leg);
+    if (advice !== undefined) {
+      // Agent-specific refusals: the same codes, a message that says what to change.
+      const withClaims =
+        error instanceof InteractionRequiredAuthError && error.claims
+          ? { ...common, claims: error.claims }
+          : common;
+      return new OnBehalfOfError(
+        error instanceof InteractionRequiredAuthError
+          ? "ERR_OBO_INTERACTION_REQUIRED"
+          : "ERR_OBO_TOKEN_REQUEST_FAILED",
+        `Entra refused ${where} (AADSTS${advice.aadsts}): ${advice.advice}`,
+        withClaims,
+      );
+    }
     if (error instanceof InteractionRequiredAuthError) {
       return new OnBehalfOfError(
         "ERR_OBO_INTERACTION_REQUIRED",

@@ -113,13 +113,49 @@ describe("emulator Graph", () => {
     assert.ok(api.clientId);
   });
 
+  it("lists the token's tenant's users at /users with $top and $select, for a directory-wide permission", async () => {
+    const reader = await emulator().signIn({
+      user: "alice@contoso.example",
+      clientId: GRAPH_APP_ID,
+      scopes: ["User.ReadBasic.All"],
+    });
+    const all = await get("/v1.0/users", reader);
+    assert.equal(all.status, 200);
+    const body = all.body as { "@odata.context": string; value: { userPrincipalName: string }[] };
+    assert.equal(body["@odata.context"], "https://graph.microsoft.com/v1.0/$metadata#users");
+    const names = body.value.map((u) => u.userPrincipalName);
+    assert.ok(names.includes("bob@contoso.example"));
+    assert.ok(!names.some((n) => n.endsWith("@fabrikam.example")), "one tenant only");
+    const page = await get("/v1.0/users?$top=1&$select=mail", reader);
+    assert.deepEqual(Object.keys((page.body as { value: object[] }).value[0] ?? {}).sort(), [
+      "id",
+      "mail",
+    ]);
+    assert.equal((await get("/v1.0/users?$top=0", reader)).status, 400);
+    const onlyUserRead = await graphTokenFor("alice@contoso.example");
+    assert.equal((await get("/v1.0/users", onlyUserRead)).status, 403);
+  });
+
+  it("serves an empty /me/messages for Mail.Read, and 403 without it", async () => {
+    const mail = await emulator().signIn({
+      user: "alice@contoso.example",
+      clientId: GRAPH_APP_ID,
+      scopes: ["Mail.Read"],
+    });
+    const messages = await get("/v1.0/me/messages", mail);
+    assert.equal(messages.status, 200);
+    assert.deepEqual((messages.body as { value: unknown[] }).value, []);
+    const onlyUserRead = await graphTokenFor("alice@contoso.example");
+    assert.equal((await get("/v1.0/me/messages", onlyUserRead)).status, 403);
+  });
+
   it("answers 400 for paths it does not serve and 405 for other methods", async () => {
     const token = await graphTokenFor("alice@contoso.example");
-    const unknown = await get("/v1.0/me/messages", token);
+    const unknown = await get("/v1.0/me/events", token);
     assert.equal(unknown.status, 400);
     assert.equal(
       (unknown.body as GraphErrorBody).error.message,
-      "Resource not found for the segment 'messages'.",
+      "Resource not found for the segment 'events'.",
     );
     const post = await emulator().fetch("/v1.0/me", {
       method: "PATCH",

@@ -59,6 +59,14 @@ describe("emulator directory API", () => {
       () => emulator().addUser({ userPrincipalName: "y@contoso.example", id: "nope" }),
       /GUID/,
     );
+    refuses(
+      () =>
+        emulator().addUser({
+          userPrincipalName: "z@contoso.example",
+          agentGraphScopes: ["Mail.Read"],
+        }),
+      /agentGraphScopes needs agentIdentity/,
+    );
     refuses(() => {
       emulator().setManager("alice@contoso.example", "erin@fabrikam.example");
     }, /same tenant/);

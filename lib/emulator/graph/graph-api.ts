@@ -3,46 +3,21 @@ import type { EmulatorContext } from "../context.js";
 import type { DirectoryUser } from "../directory.js";
 import { pause, sendJson } from "../http.js";
 import type { PendingRecord } from "../request-log.js";
-import {
-  authenticateGraphRequest,
-  bearerOf,
-  isRefusal,
-  type GraphPrincipal,
-} from "./graph-auth.js";
+import { authenticateGraphRequest, bearerOf, isRefusal } from "./graph-auth.js";
 import {
   graphHeaders,
   graphRequestIds,
   sendGraphError,
   type GraphRequestIds,
 } from "./graph-errors.js";
+import { messagesAnswer, usersAnswer } from "./graph-collections.js";
+import { READ_SELF, READ_USERS, can } from "./graph-permissions.js";
 import { graphUser } from "./graph-users.js";
 import { decodeJwt } from "jose";
 
+const GRAPH_JSON =
+  "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 const GRAPH_ROOT = "https://graph.microsoft.com/v1.0/$metadata";
-/** Delegated scopes that can read the signed-in user (and their manager). */
-const READ_SELF = [
-  "user.read",
-  "user.readwrite",
-  "user.readbasic.all",
-  "user.read.all",
-  "user.readwrite.all",
-  "directory.read.all",
-  "directory.readwrite.all",
-];
-/** Scopes or roles that can read other users. */
-const READ_USERS = [
-  "user.readbasic.all",
-  "user.read.all",
-  "user.readwrite.all",
-  "directory.read.all",
-  "directory.readwrite.all",
-];
-
-function can(principal: GraphPrincipal, allowed: readonly string[]): boolean {
-  const granted = principal.userId === undefined ? principal.roles : principal.scopes;
-  return allowed.some((p) => granted.has(p));
-}
-
 function unverifiedSubject(req: IncomingMessage): { oid?: string; appId?: string; tid?: string } {
   const token = bearerOf(req.headers.authorization);
   if (token === undefined) return {};
@@ -65,7 +40,7 @@ function unverifiedSubject(req: IncomingMessage): { oid?: string; appId?: string
 }
 
 interface Route {
-  readonly target: "me" | "user";
+  readonly target: "me" | "user" | "users" | "messages";
   readonly id: string | undefined;
   readonly manager: boolean;
 }
@@ -79,6 +54,12 @@ function route(path: string): Route | undefined {
   const [, first, second, third] = segments;
   if (first === "me" && (second === undefined || (second === "manager" && third === undefined))) {
     return { target: "me", id: undefined, manager: second === "manager" };
+  }
+  if (first === "me" && second === "messages" && third === undefined) {
+    return { target: "messages", id: undefined, manager: false };
+  }
+  if (first === "users" && second === undefined) {
+    return { target: "users", id: undefined, manager: false };
   }
   if (
     first === "users" &&
@@ -102,9 +83,9 @@ function notFound(res: ServerResponse, ids: GraphRequestIds, what: string): void
 }
 
 /**
- * Microsoft Graph v1.0 stand-in: `/me`, `/me/manager`, `/users/{id|upn}` and
- * `/users/{id|upn}/manager`, with Graph's token checks, permission checks, CAE challenges,
- * injected faults and error shapes.
+ * Microsoft Graph v1.0 stand-in: `/me`, `/me/manager`, `/me/messages` (always empty), `/users`
+ * (with `$top` and `$select`), `/users/{id|upn}` and `/users/{id|upn}/manager`, with Graph's
+ * token checks, permission checks, CAE challenges, injected faults and error shapes.
  *
  * @param ctx - the emulator
  * @param req - the request
@@ -198,6 +179,35 @@ export async function handleGraphRequest(
     answerError(principal.status, principal.code, principal.message, { ...principal.headers });
     return;
   }
+  const select = url.searchParams
+    .get("$select")
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  const insufficient = (): void => {
+    answerError(
+      403,
+      "Authorization_RequestDenied",
+      "Insufficient privileges to complete the operation.",
+    );
+  };
+  if (matched.target === "messages" || matched.target === "users") {
+    const answer =
+      matched.target === "messages"
+        ? messagesAnswer(principal, url)
+        : usersAnswer(ctx, principal, url, select);
+    if (answer.status === 403) {
+      insufficient();
+      return;
+    }
+    if (answer.status !== 200) {
+      answerError(answer.status, answer.code ?? "BadRequest", answer.message ?? "");
+      return;
+    }
+    record.status = 200;
+    sendJson(res, 200, answer.body ?? {}, { ...graphHeaders(ids), "content-type": GRAPH_JSON });
+    return;
+  }
   let target: DirectoryUser | undefined;
   if (matched.target === "me") {
     if (principal.userId === undefined) {
@@ -235,11 +245,6 @@ export async function handleGraphRequest(
     notFound(res, ids, matched.id ?? principal.userId ?? "me");
     return;
   }
-  const select = url.searchParams
-    .get("$select")
-    ?.split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
   if (matched.manager) {
     const manager = ctx.directory.managerOf(target);
     if (manager === undefined) {
@@ -250,8 +255,7 @@ export async function handleGraphRequest(
     record.status = 200;
     sendJson(res, 200, graphUser(manager, `${GRAPH_ROOT}#directoryObjects/$entity`, select, true), {
       ...graphHeaders(ids),
-      "content-type":
-        "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
+      "content-type": GRAPH_JSON,
     });
     return;
   }

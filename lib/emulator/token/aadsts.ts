@@ -116,6 +116,17 @@ export const aadsts = {
       aadsts: 700212,
       message: `No matching federated identity record found for presented assertion audience '${aud}'. An agent identity authenticates with its blueprint's token for 'api://AzureADTokenExchange'.`,
     }),
+  /**
+   * A federated credential whose audience is another cloud's exchange audience: Entra's message
+   * as quoted in AzureAD/microsoft-authentication-library-for-dotnet
+   * docs/fic-token-exchange-auto-resolution-design.md.
+   */
+  ficOtherCloudAudience: (aud: string): EntraError =>
+    new EntraError({
+      error: "invalid_client",
+      aadsts: 70022204,
+      message: `No matching federated identity record found for presented assertion audience '${aud}'. This cloud's exchange audience is 'api://AzureADTokenExchange'.`,
+    }),
   /** A federated credential (T1) issued for another agent (fmi_path) or by another blueprint. */
   ficWrongSubject: (clientId: string, detail: string): EntraError =>
     new EntraError({
@@ -184,6 +195,54 @@ export const aadsts = {
       error: "invalid_resource",
       aadsts: 500011,
       message: `The resource principal named ${resource} was not found in the tenant named ${tenantName}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+    }),
+  /**
+   * A blueprint asked for an exchange token without `fmi_path`. Entra's wording, as reported in
+   * microsoft/Agent365-Samples and MSIdentityTools (AADSTS82008).
+   */
+  exchangeTokenNeedsFmiPath: (): EntraError =>
+    new EntraError({
+      error: "invalid_request",
+      aadsts: 82008,
+      message:
+        "All agentic applications requesting a token exchange token must include the fmipath parameter on the token request.",
+    }),
+  /**
+   * A delegated permission an agent identity has not been granted. Agents cannot take consent
+   * interactively (AADSTS82014, https://learn.microsoft.com/entra/agent-id/agent-on-behalf-of-oauth-flow);
+   * the `error` value is the emulator's choice (`invalid_grant` without `consent_required`, so
+   * clients do not start an interactive prompt that cannot succeed).
+   */
+  agentConsentRequired: (clientId: string): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 82014,
+      message: `Agent identity '${clientId}' has not been granted the requested permissions, and agent identities cannot be granted consent interactively. An administrator must grant the delegated permissions to the agent identity blueprint as inheritable permissions, or to the agent identity.`,
+    }),
+  /**
+   * `user_id` that is not an object id: Entra answers with its generic issuance failure, as
+   * reported in microsoft/Agents-for-js#932 (a UPN sent as `user_id`).
+   */
+  tokenIssuanceError: (): EntraError =>
+    new EntraError({
+      error: "server_error",
+      aadsts: 50000,
+      message: "There was an error issuing a token or an issue with our sign-in service.",
+    }),
+  /** A blueprint asked for a delegated token for itself (emulator's choice of code). */
+  blueprintActsOnlyThroughAgents: (clientId: string): EntraError =>
+    new EntraError({
+      error: "unauthorized_client",
+      aadsts: 90023,
+      message: `Application '${clientId}' is an agent identity blueprint. A blueprint does not call APIs for itself: request the token as one of its agent identities.`,
+    }),
+  /** A `user_fic` credential (T2) presented a second time, when T2 is modelled as single-use. */
+  userFicCredentialReused: (): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 50013,
+      message:
+        "Assertion is invalid. The user federated identity credential has already been used: request a new one.",
     }),
   /** The client may not use this grant (emulator's choice of code). */
   unauthorizedGrant: (clientId: string, detail: string): EntraError =>

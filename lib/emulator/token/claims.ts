@@ -6,9 +6,17 @@ import { randomId } from "../ids.js";
 /** How the client authenticated, as `azpacr`/`appidacr`: 0 public, 1 secret, 2 certificate or assertion. @internal */
 export type ClientAuthMethod = "0" | "1" | "2";
 
-/** The facet of an agent identity in `xms_act_fct`/`xms_sub_fct` (protocol.md §1f). */
-const AGENT_IDENTITY_FACET = "11";
-const AGENT_USER_FACET = "13";
+/**
+ * Agent facet claims as production writes them: space-separated odd numbers in no set order, 11
+ * for an agent identity and 13 for an agent's user account, beside facets an API must ignore.
+ * The values are those of the sample token in "Token claims reference for agents"
+ * (https://learn.microsoft.com/entra/agent-id/agent-token-claims), which says "Don't assume any
+ * order of the values".
+ */
+const ACTOR_FACETS = "3 9 11";
+const APP_SUBJECT_FACETS = "9 3 11";
+const TENANT_FACETS = "3 9";
+const AGENT_USER_FACETS = "13";
 
 /**
  * The issuer of tokens for a tenant: `https://<host>/<tid>/v2.0` for v2 tokens, and
@@ -53,6 +61,8 @@ export interface UserTokenSpec extends TimeClaims {
   readonly clientCapabilities: boolean;
   /** `user_fic`: the token is for the agent's own user account. */
   readonly agentUser?: boolean;
+  /** Whether to write the agent facet claims (they are optional in production). */
+  readonly agentFacets: boolean;
 }
 
 /**
@@ -92,10 +102,12 @@ export function userAccessTokenClaims(spec: UserTokenSpec): JWTPayload {
     if (user.surname !== null) claims.family_name = user.surname;
   }
   if (client.kind === "agent") {
-    claims.xms_act_fct = AGENT_IDENTITY_FACET;
-    if (spec.agentUser === true) claims.xms_sub_fct = AGENT_USER_FACET;
-    else claims.xms_idrel = "1";
-    if (client.blueprint !== undefined) claims.xms_par_app_azp = client.blueprint;
+    claims.xms_idrel = "1";
+    if (spec.agentFacets) {
+      claims.xms_act_fct = ACTOR_FACETS;
+      if (spec.agentUser === true) claims.xms_sub_fct = AGENT_USER_FACETS;
+      if (client.blueprint !== undefined) claims.xms_par_app_azp = client.blueprint;
+    }
   }
   if (spec.clientCapabilities) claims.xms_cc = ["cp1"];
   return claims;
@@ -113,6 +125,8 @@ export interface AppTokenSpec extends TimeClaims {
   readonly clientCapabilities: boolean;
   /** For exchange tokens (T1): the agent identity the blueprint acts for. */
   readonly fmiPath?: string;
+  /** Whether to write the agent facet claims (they are optional in production). */
+  readonly agentFacets: boolean;
 }
 
 /**
@@ -176,10 +190,13 @@ export function appAccessTokenClaims(spec: AppTokenSpec): JWTPayload {
     claims.app_displayname = app.displayName;
   }
   if (app.kind === "agent") {
-    claims.xms_act_fct = AGENT_IDENTITY_FACET;
-    claims.xms_sub_fct = AGENT_IDENTITY_FACET;
     claims.xms_idrel = "7";
-    if (app.blueprint !== undefined) claims.xms_par_app_azp = app.blueprint;
+    if (spec.agentFacets) {
+      claims.xms_act_fct = ACTOR_FACETS;
+      claims.xms_sub_fct = APP_SUBJECT_FACETS;
+      claims.xms_tnt_fct = TENANT_FACETS;
+      if (app.blueprint !== undefined) claims.xms_par_app_azp = app.blueprint;
+    }
   }
   if (spec.clientCapabilities) claims.xms_cc = ["cp1"];
   return claims;

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
 import type { EmulatorContext } from "../context.js";
-import { TOKEN_EXCHANGE_RESOURCE, type App, type Tenant } from "../directory.js";
+import type { App, Tenant } from "../directory.js";
 import { audiencesOf, verifyEmulatorToken } from "../token-verification.js";
+import { isExchangeAudience, isOtherCloudExchangeAudience } from "../well-known.js";
 import { aadsts } from "./aadsts.js";
 import { fmiPathOf, issuerOf, type ClientAuthMethod } from "./claims.js";
 
@@ -99,7 +100,9 @@ async function verifyExchangeTokenAssertion(
     throw aadsts.clientAssertionBadSignature();
   }
   const t1 = verified.payload;
-  if (!audiencesOf(t1).some((aud) => aud.toLowerCase() === TOKEN_EXCHANGE_RESOURCE.toLowerCase())) {
+  const otherCloud = audiencesOf(t1).find(isOtherCloudExchangeAudience);
+  if (otherCloud !== undefined) throw aadsts.ficOtherCloudAudience(otherCloud);
+  if (!audiencesOf(t1).some(isExchangeAudience)) {
     throw aadsts.ficWrongAudience(audiencesOf(t1).join(", "));
   }
   if (t1.iss !== issuerOf(ctx.origin, tenant.id)) {

@@ -93,26 +93,35 @@ export function parseScopes(
 
 /**
  * The delegated scopes to grant: the consented ones for `.default`, else the requested ones,
- * each of which must be consented (AADSTS65001 otherwise).
+ * each of which must be consented. A missing grant is AADSTS65001 for an ordinary app and
+ * AADSTS82014 for an agent identity, which cannot take consent interactively
+ * (https://learn.microsoft.com/entra/agent-id/agent-on-behalf-of-oauth-flow).
  *
  * @param directory - for the app's permissions
  * @param app - the client
  * @param requested - the parsed scopes
+ * @param perUser - scopes granted to the client for this user only (an agent's user account)
  * @internal
  */
 export function grantDelegatedScopes(
   directory: Directory,
   app: App,
   requested: RequestedScopes,
+  perUser: readonly string[] = [],
 ): string[] {
-  const consented = directory.permissionsOf(app, requested.resource.id).scopes;
+  const tenantWide = directory.permissionsOf(app, requested.resource.id).scopes;
+  const consented = [...new Set([...tenantWide, ...perUser])];
+  const refuse = (): EntraError =>
+    app.kind === "agent"
+      ? aadsts.agentConsentRequired(app.clientId)
+      : aadsts.consentRequired(app.clientId);
   if (requested.isDefault) {
-    if (consented.length === 0) throw aadsts.consentRequired(app.clientId);
-    return [...consented];
+    if (consented.length === 0) throw refuse();
+    return consented;
   }
   return requested.names.map((name) => {
     const match = consented.find((c) => c.toLowerCase() === name.toLowerCase());
-    if (match === undefined) throw aadsts.consentRequired(app.clientId);
+    if (match === undefined) throw refuse();
     return match;
   });
 }

@@ -8,7 +8,7 @@ import {
   type UserTokenSpec,
 } from "./claims.js";
 
-type Timed<T> = Omit<T, "origin" | "nowSeconds" | "lifetimeSeconds"> & {
+type Timed<T> = Omit<T, "origin" | "nowSeconds" | "lifetimeSeconds" | "agentFacets"> & {
   /** Overrides the emulator's token lifetime (may be negative: an already-expired token). */
   readonly lifetimeSeconds?: number;
 };
@@ -48,6 +48,7 @@ export class TokenIssuer {
       origin: this.#ctx.origin,
       nowSeconds: Math.floor(nowMs / 1000),
       lifetimeSeconds,
+      agentFacets: this.#ctx.entra.agentFacetClaims,
     });
     this.#ctx.cae.issued(
       String(claims.uti),
@@ -72,6 +73,7 @@ export class TokenIssuer {
       origin: this.#ctx.origin,
       nowSeconds: Math.floor(nowMs / 1000),
       lifetimeSeconds,
+      agentFacets: this.#ctx.entra.agentFacetClaims,
     });
     this.#ctx.cae.issuedAppToken(String(claims.uti), nowMs);
     return { token: await this.#ctx.key.sign(claims), expiresIn: lifetimeSeconds };

@@ -17,6 +17,17 @@ export async function clientCredentials(g: GrantContext): Promise<TokenResponse>
     throw aadsts.clientCredentialsNeedDefault(form.get("scope") ?? "");
   }
   const fmiPath = form.get("fmi_path") ?? undefined;
+  // A blueprint's exchange token always names its agent identity: AADSTS82008 otherwise (the
+  // three legs in AzureAD/microsoft-authentication-library-for-dotnet
+  // docs/agentic/AgentIDs_RawHttpExamples_DotNet.md; the message as reported in
+  // microsoft/Agent365-Samples). An agent identity's own exchange token (T2) has no fmi_path.
+  if (
+    app.kind === "blueprint" &&
+    requested.resource.kind === "token-exchange" &&
+    (fmiPath === undefined || fmiPath === "")
+  ) {
+    throw aadsts.exchangeTokenNeedsFmiPath();
+  }
   if (fmiPath !== undefined) {
     if (app.kind !== "blueprint") {
       throw aadsts.unauthorizedGrant(

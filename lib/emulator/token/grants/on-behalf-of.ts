@@ -30,6 +30,13 @@ function expectedAudiences(g: GrantContext): { audiences: Set<string>; owner: st
  */
 export async function onBehalfOf(g: GrantContext): Promise<TokenResponse> {
   const { ctx, form, tenant, client } = g;
+  // A blueprint does not call APIs for itself ("A blueprint can perform exactly one operation in
+  // the tenant: provision or deprovision agent identities",
+  // https://learn.microsoft.com/entra/agent-id/agent-blueprint); `entra.blueprintOnBehalfOf`
+  // models the protocol page's reading, which lists jwt-bearer for blueprints.
+  if (client.app.kind === "blueprint" && ctx.entra.blueprintOnBehalfOf === "refuse") {
+    throw aadsts.blueprintActsOnlyThroughAgents(client.app.clientId);
+  }
   const assertion = form.get("assertion");
   if (assertion === null || assertion === "") throw aadsts.missingParameter("assertion");
   const nowSeconds = Math.floor(ctx.now() / 1000);

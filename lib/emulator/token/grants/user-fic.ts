@@ -1,5 +1,6 @@
-import { TOKEN_EXCHANGE_RESOURCE } from "../../directory.js";
 import { audiencesOf, verifyEmulatorToken } from "../../token-verification.js";
+import { isGuid } from "../../ids.js";
+import { isExchangeAudience, isOtherCloudExchangeAudience } from "../../well-known.js";
 import { aadsts } from "../aadsts.js";
 import { clientInfo } from "../claims.js";
 import { grantDelegatedScopes, parseScopes, responseScope } from "../requested-scopes.js";
@@ -36,22 +37,36 @@ export async function userFederatedIdentityCredential(g: GrantContext): Promise<
     );
   }
   const t2 = verified.payload;
-  const forExchange = audiencesOf(t2).some(
-    (aud) => aud.toLowerCase() === TOKEN_EXCHANGE_RESOURCE.toLowerCase(),
-  );
+  const otherCloud = audiencesOf(t2).find(isOtherCloudExchangeAudience);
+  if (otherCloud !== undefined) throw aadsts.ficOtherCloudAudience(otherCloud);
+  const forExchange = audiencesOf(t2).some(isExchangeAudience);
   if (!forExchange || t2.azp !== app.clientId || t2.idtyp !== "app" || t2.tid !== tenant.id) {
     throw aadsts.assertionInvalid(
       "The user federated identity credential must be the agent identity's own token for 'api://AzureADTokenExchange' in this tenant.",
     );
   }
+  if (ctx.entra.userFicCredential === "single-use") {
+    const uti = String(t2.uti);
+    if (ctx.usedUserFicCredentials.has(uti)) throw aadsts.userFicCredentialReused();
+    ctx.usedUserFicCredentials.add(uti);
+  }
+  // `user_id` is the agent user's object id, `username` its UPN (msal-node
+  // UserFederatedIdentityCredentialClient; MSAL.NET docs/agentic/AgentIDs_RawHttpExamples_DotNet.md).
+  // A UPN in `user_id` is AADSTS50000 (microsoft/Agents-for-js#932).
   const userId = form.get("user_id");
   const username = form.get("username");
   if (userId === null && username === null) throw aadsts.missingParameter("user_id");
   if (userId !== null && username !== null) {
     throw aadsts.invalidRequest("Send either 'user_id' or 'username', not both.");
   }
+  if (userId !== null && !isGuid(userId)) throw aadsts.tokenIssuanceError();
   const wanted = userId ?? username ?? "";
-  const user = ctx.directory.findUser(wanted, tenant.id);
+  const found = ctx.directory.findUser(wanted, tenant.id);
+  const user =
+    found !== undefined &&
+    (userId !== null || found.userPrincipalName.toLowerCase() === wanted.toLowerCase())
+      ? found
+      : undefined;
   if (user === undefined) throw aadsts.userNotFound(wanted, tenant.displayName);
   if (user.agentIdentity !== app.clientId) {
     throw aadsts.userNotFound(
@@ -63,7 +78,14 @@ export async function userFederatedIdentityCredential(g: GrantContext): Promise<
   if (requested.resource.kind === "token-exchange") {
     throw aadsts.invalidScope("user_fic cannot request the token exchange resource.");
   }
-  const granted = grantDelegatedScopes(ctx.directory, app, requested);
+  // Grants for an agent's user account are per user: the agent's tenant-wide (inherited) grants
+  // plus the ones made for this user alone.
+  const granted = grantDelegatedScopes(
+    ctx.directory,
+    app,
+    requested,
+    requested.resource.kind === "graph" ? user.agentGraphScopes : [],
+  );
   const issued = await g.issuer.userToken(
     {
       user,
