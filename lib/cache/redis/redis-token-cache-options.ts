@@ -60,7 +60,9 @@ export interface RedisTokenCacheOptions {
   readonly keyPrefix?: string | undefined;
   /**
    * The longest a Redis command may take before the cache gives up on it (a miss for a read), in
-   * milliseconds.
+   * milliseconds. It measures Redis, not this process: when the event loop was blocked past the
+   * time-out (CPU load), a reply that has arrived meanwhile is used and the command is not counted
+   * as failed; a command still unanswered gets up to three more time-outs while the loop stays late.
    *
    * @defaultValue 100
    */

@@ -32,8 +32,13 @@ export type RedisTokenCacheStats = Readonly<{
   l2Writes: number;
   /** Redis commands that failed. */
   l2Errors: number;
-  /** Redis commands that took longer than `timeoutMs`. */
+  /** Redis commands that took longer than `timeoutMs` (they count against the circuit breaker). */
   l2Timeouts: number;
+  /**
+   * Redis replies that came after `timeoutMs` on the clock because this process's event loop was
+   * blocked (CPU load), not because Redis was slow. They were used, and not counted as failures.
+   */
+  l2LateReplies: number;
   /** Redis commands not sent because the circuit was open. */
   l2Skipped: number;
   /** Values in Redis that could not be decrypted or checked: tampered, truncated, foreign. */
@@ -218,6 +223,7 @@ export class RedisTokenCache implements TokenCache {
       ...this.#counters,
       l2Errors: store.errors,
       l2Timeouts: store.timeouts,
+      l2LateReplies: store.lateReplies,
       l2Skipped: store.skipped,
       breakerState: BREAKER_STATES[this.#store.state],
       breakerOpens: store.opens,

@@ -144,3 +144,15 @@ export async function eventually(
   }
   throw new Error(`never happened: ${what}`);
 }
+
+/**
+ * Lets the current work reach its first I/O wait, then holds the event loop with a synchronous
+ * busy loop for `ms`, as a CPU-bound task or a starved core would.
+ */
+export async function blockEventLoop(ms: number): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: no timer, no I/O callback runs meanwhile
+  }
+}

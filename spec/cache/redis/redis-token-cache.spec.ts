@@ -21,6 +21,7 @@ import {
   eventually,
   newUser,
   providerWith,
+  blockEventLoop,
   recordingLogger,
   redisCache,
   redisClient,
@@ -341,6 +342,59 @@ describe("RedisTokenCache against a real redis-server", function () {
         return cache.circuitState === "closed";
       }, "the circuit closes");
       assert.equal(cache.stats().breakerState, 0);
+    });
+
+    it("keeps the circuit closed when our own event loop, not Redis, is late", async () => {
+      const users = await Promise.all([1, 2, 3, 4, 5].map(() => newUser()));
+      const warm = providerWith(redisCache(await redisClient(server.port)));
+      const exchanges = mockOboEndpoint({ times: users.length });
+      const tokens = await Promise.all(
+        users.map((user) => warm.getAccessToken({ userAssertion: user.assertion })),
+      );
+      const cache = redisCache(await redisClient(server.port), {
+        timeoutMs: 50,
+        circuitBreaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      });
+      const provider = providerWith(cache);
+      // Every read is in flight when a synchronous task holds the loop for six time-outs.
+      const calls = users.map((user) => provider.getAccessToken({ userAssertion: user.assertion }));
+      await blockEventLoop(300);
+      assert.deepEqual(await Promise.all(calls), tokens, "each user got their own token");
+      const stats = cache.stats();
+      assert.equal(stats.l2LateReplies, users.length, "the replies came after the timer fired");
+      assert.equal(stats.l2Hits, users.length);
+      assert.equal(stats.l2Timeouts, 0);
+      assert.equal(stats.breakerOpens, 0);
+      assert.equal(cache.circuitState, "closed");
+      assert.equal(provider.stats().tokenRequests, 0, "no token request for a late reply");
+      assert.equal(exchanges.length, users.length, "only the warming requests");
+    });
+
+    it("still opens the circuit when Redis hangs while our event loop is late too", async () => {
+      const users = await Promise.all([1, 2, 3, 4].map(() => newUser()));
+      const cache = redisCache(await redisClient(server.port), {
+        timeoutMs: 50,
+        circuitBreaker: { failureThreshold: 3, cooldownMs: 60_000 },
+      });
+      const provider = providerWith(cache);
+      const exchanges = mockOboEndpoint({ times: users.length });
+      server.freeze();
+      try {
+        const calls = users.map((user) =>
+          provider.getAccessToken({ userAssertion: user.assertion }),
+        );
+        await blockEventLoop(300);
+        const tokens = await Promise.all(calls);
+        for (const [i, token] of tokens.entries()) assert.equal(claimsOf(token).oid, users[i]?.oid);
+      } finally {
+        server.thaw();
+      }
+      const stats = cache.stats();
+      assert.equal(exchanges.length, users.length);
+      assert.equal(stats.l2LateReplies, 0);
+      assert.ok(stats.l2Timeouts >= users.length, "Redis's silence was a time-out after all");
+      assert.equal(stats.breakerOpens, 1);
+      assert.equal(cache.circuitState, "open");
     });
 
     it("stays bounded with a client that queues commands while disconnected, forever", async () => {
