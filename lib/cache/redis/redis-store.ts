@@ -1,13 +1,10 @@
-import type { Cluster, Redis } from "ioredis";
 import type { InternalLogger } from "../../logger.js";
 import { CircuitBreaker, type CircuitState } from "./circuit-breaker.js";
-
-/** An ioredis client: a standalone (or Sentinel) `Redis`, or a `Cluster`. */
-export type RedisClient = Redis | Cluster;
+import type { RedisCommands } from "./redis-commands.js";
 
 /** Settings of a {@link RedisStore}. @internal */
 export interface RedisStoreOptions {
-  readonly client: RedisClient;
+  readonly commands: RedisCommands;
   readonly timeoutMs: number;
   readonly failureThreshold: number;
   readonly cooldownMs: number;
@@ -74,7 +71,7 @@ const RELEASE_LOCK =
  * @internal
  */
 export class RedisStore {
-  readonly #client: RedisClient;
+  readonly #commands: RedisCommands;
   readonly #timeoutMs: number;
   readonly #log: InternalLogger;
   readonly #breaker: CircuitBreaker;
@@ -85,14 +82,14 @@ export class RedisStore {
   #lateReplies = 0;
 
   public constructor(options: RedisStoreOptions) {
-    this.#client = options.client;
+    this.#commands = options.commands;
     this.#timeoutMs = options.timeoutMs;
     this.#log = options.log;
     this.#breaker = new CircuitBreaker({
       failureThreshold: options.failureThreshold,
       cooldownMs: options.cooldownMs,
       now: options.now,
-      probe: async () => (await this.#bounded(() => this.#client.ping())) !== UNAVAILABLE,
+      probe: async () => (await this.#bounded(() => this.#commands.ping())) !== UNAVAILABLE,
       onOpen: () => {
         this.#log.warn(
           `Redis is unavailable (${this.#lastFailure}); the token cache uses memory only and probes Redis every ${options.cooldownMs} ms`,
@@ -136,31 +133,28 @@ export class RedisStore {
 
   /** Reads the values stored under `names`, in one bounded call. */
   public read(names: readonly string[]): Promise<Outcome<(Buffer | null)[]>> {
-    return this.#call(() => Promise.all(names.map((name) => this.#client.getBuffer(name))));
+    return this.#call(() => this.#commands.getBuffers(names));
   }
 
   /** Stores `value` under `name` for `ttlMs` milliseconds. */
   public async write(name: string, value: Buffer, ttlMs: number): Promise<boolean> {
-    return (await this.#call(() => this.#client.set(name, value, "PX", ttlMs))) !== UNAVAILABLE;
+    const outcome = await this.#call(() => this.#commands.set(name, value, ttlMs, false));
+    return outcome !== UNAVAILABLE;
   }
 
   /** Deletes `names`, one command each (they may live in different cluster slots). */
   public async remove(names: readonly string[]): Promise<boolean> {
-    const outcome = await this.#call(() =>
-      Promise.all(names.map((name) => this.#client.del(name))),
-    );
-    return outcome !== UNAVAILABLE;
+    return (await this.#call(() => this.#commands.del(names))) !== UNAVAILABLE;
   }
 
   /** Takes the lock `name` for `owner` unless someone holds it (`SET NX PX`). */
   public async tryLock(name: string, owner: string, ttlMs: number): Promise<Outcome<boolean>> {
-    const outcome = await this.#call(() => this.#client.set(name, owner, "PX", ttlMs, "NX"));
-    return outcome === UNAVAILABLE ? UNAVAILABLE : outcome === "OK";
+    return this.#call(() => this.#commands.set(name, owner, ttlMs, true));
   }
 
   /** Releases the lock `name` if `owner` still holds it (compare-and-delete in Lua). */
   public async unlock(name: string, owner: string): Promise<void> {
-    await this.#call(() => this.#client.eval(RELEASE_LOCK, 1, name, owner));
+    await this.#call(() => this.#commands.eval(RELEASE_LOCK, name, owner));
   }
 
   async #call<T>(command: () => Promise<T>): Promise<Outcome<T>> {
@@ -219,7 +213,7 @@ export class RedisStore {
   }
 }
 
-/** Names an error without its details' values: Redis and ioredis messages hold no key or value. */
+/** Names an error without its details' values: Redis and client messages hold no key or value. */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return "unknown error";
   const message = error.message.length > 120 ? `${error.message.slice(0, 120)}…` : error.message;
