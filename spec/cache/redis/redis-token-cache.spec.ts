@@ -114,6 +114,29 @@ for (const kind of CLIENT_KINDS) {
         assert.equal(cache.stats().size, 0);
       });
 
+      it("answers a second-level hit with one GET per ring key and no other command", async () => {
+        const users = await Promise.all([1, 2, 3].map(() => newUser()));
+        mockOboEndpoint({ times: users.length });
+        const writer = providerWith(redisCache(await client(server.port)));
+        for (const user of users) await writer.getAccessToken({ userAssertion: user.assertion });
+        await locksReleased(admin);
+        const ring = [
+          { id: "b", key: KEY_B },
+          { id: "a", key: KEY_A },
+        ];
+        const reader = redisCache(await client(server.port), { encryptionKeys: ring });
+        const provider = providerWith(reader);
+        await admin.config("RESETSTAT");
+        const tokens = await Promise.all(
+          users.map((user) => provider.getAccessToken({ userAssertion: user.assertion })),
+        );
+        for (const [i, token] of tokens.entries()) assert.equal(claimsOf(token).oid, users[i]?.oid);
+        assert.equal(reader.stats().l2Hits, users.length);
+        const calls = commandCalls(await admin.info("commandstats"));
+        delete calls["config|resetstat"];
+        assert.deepEqual(calls, { get: ring.length * users.length }, "no lock, write or retry");
+      });
+
       it("deletes an entry from both levels", async () => {
         const cache = redisCache(await client(server.port));
         const entry = {
@@ -542,4 +565,13 @@ for (const kind of CLIENT_KINDS) {
       });
     });
   });
+}
+
+/** Calls per command from `INFO commandstats` (`cmdstat_get:calls=3,...`). */
+function commandCalls(info: string): Record<string, number> {
+  const calls: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    calls[match[1] ?? ""] = Number(match[2]);
+  }
+  return calls;
 }
