@@ -1,9 +1,14 @@
 import nock from "nock";
 import type { RootHookObject } from "mocha";
+import { redisSkipBanner } from "./redis-server.js";
 
-/** Root hooks: no real network, and a mock left unused fails its test. */
-const tally = { passed: 0, failed: 0, skipped: 0 };
-
+/**
+ * Root hooks: no real network, and a mock left unused fails its own test.
+ *
+ * The unused-mock check runs inside the test (its function is wrapped before it runs), not in a
+ * root `afterEach`: mocha abandons the rest of the run when a root hook fails, so one forgotten
+ * mock would hide every test after it.
+ */
 export const mochaHooks: RootHookObject = {
   beforeAll() {
     nock.disableNetConnect();
@@ -12,20 +17,82 @@ export const mochaHooks: RootHookObject = {
         host.startsWith("127.0.0.1") || host.startsWith("localhost") || host.startsWith("[::1]"),
     );
   },
-  afterEach(this: Mocha.Context) {
-    const state = this.currentTest?.state;
-    if (state === "passed") tally.passed++;
-    else if (state === "failed") tally.failed++;
-    else tally.skipped++;
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    if (pending.length > 0) throw new Error(`Unconsumed HTTP mocks: ${pending.join(", ")}`);
+  beforeEach(this: Mocha.Context) {
+    const test = this.currentTest;
+    if (test?.fn !== undefined) test.fn = checkingMocks(test.fn);
   },
-  afterAll() {
+  afterEach() {
+    nock.cleanAll();
+  },
+  afterAll(this: Mocha.Context) {
     nock.enableNetConnect();
-    // The plain closing line CI reads, besides mocha's own summary.
+    const root = this.test?.parent;
+    if (root === undefined) return;
+    const tally = count(root);
+    // The plain closing line CI reads, besides mocha's own summary. Tests skipped from a `before`
+    // hook (`this.skip()`) run no `afterEach`, so the tree is counted, not the hooks' calls.
+    const notRun = tally.notRun > 0 ? `, ${tally.notRun} not run` : "";
     process.stdout.write(
-      `\n${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped\n`,
+      `\n${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped${notRun}\n`,
     );
+    const banner = redisSkipBanner();
+    if (banner !== undefined) {
+      // Again after mocha's own summary, where the reader looks last.
+      process.once("exit", () => {
+        process.stderr.write(banner);
+      });
+    }
   },
 };
+
+function count(suite: Mocha.Suite): {
+  passed: number;
+  failed: number;
+  skipped: number;
+  notRun: number;
+} {
+  const tally = { passed: 0, failed: 0, skipped: 0, notRun: 0 };
+  const visit = (current: Mocha.Suite): void => {
+    for (const test of current.tests) {
+      if (test.state === "passed") tally.passed++;
+      else if (test.state === "failed") tally.failed++;
+      else if (test.isPending()) tally.skipped++;
+      else tally.notRun++; // its suite's hook failed
+    }
+    for (const child of current.suites) visit(child);
+  };
+  visit(suite);
+  return tally;
+}
+
+/** Wraps a test so that, once it has passed, mocks it left unused fail it. */
+function checkingMocks(fn: Mocha.Func | Mocha.AsyncFunc): Mocha.Func | Mocha.AsyncFunc {
+  if (fn.length > 0) {
+    const callbackTest = fn as Mocha.Func;
+    return function (this: Mocha.Context, done: Mocha.Done) {
+      callbackTest.call(this, (error?: unknown) => {
+        if (error !== undefined && error !== null) {
+          done(error);
+          return;
+        }
+        try {
+          assertMocksUsed();
+        } catch (unused) {
+          done(unused);
+          return;
+        }
+        done();
+      });
+    };
+  }
+  const asyncTest = fn as Mocha.AsyncFunc;
+  return async function (this: Mocha.Context) {
+    await asyncTest.call(this);
+    assertMocksUsed();
+  };
+}
+
+function assertMocksUsed(): void {
+  const pending = nock.pendingMocks();
+  if (pending.length > 0) throw new Error(`Unconsumed HTTP mocks: ${pending.join(", ")}`);
+}

@@ -19,11 +19,12 @@ export function hasRedisServer(): boolean {
   return available;
 }
 
-let warned = false;
+let skipped = 0;
 
 /**
  * For a `before` hook: returns when `redis-server` is installed. Without it, fails when the `CI`
- * environment variable is set, and otherwise skips the suite, loudly.
+ * environment variable is set, and otherwise skips the suite, loudly (here, and again at the end
+ * of the run through {@link redisSkipBanner}).
  */
 export function requireRedisServer(context: Mocha.Context): void {
   if (hasRedisServer()) return;
@@ -32,20 +33,27 @@ export function requireRedisServer(context: Mocha.Context): void {
       `redis-server is not installed, and CI must run the Redis specs: ${REDIS_INSTALL_HINT}`,
     );
   }
-  if (!warned) {
-    warned = true;
-    process.stderr.write(
-      [
-        "",
-        "################################################################################",
-        "#  SKIPPING the Redis token cache specs: redis-server is not installed.",
-        `#  Install it to run them:  ${REDIS_INSTALL_HINT}`,
-        "################################################################################",
-        "",
-      ].join("\n"),
-    );
-  }
+  const first = skipped === 0;
+  skipped += context.test?.parent?.total() ?? 0;
+  if (first) process.stderr.write(banner("the Redis specs that follow"));
   context.skip();
+}
+
+/** The banner for the end of the run, when Redis specs were skipped. */
+export function redisSkipBanner(): string | undefined {
+  return skipped === 0 ? undefined : banner(`${skipped} Redis specs`);
+}
+
+function banner(what: string): string {
+  return [
+    "",
+    "################################################################################",
+    `#  SKIPPED ${what}: redis-server is not installed.`,
+    `#  Install it to run them:  ${REDIS_INSTALL_HINT}`,
+    "#  (With CI set, a missing redis-server fails the run instead.)",
+    "################################################################################",
+    "",
+  ].join("\n");
 }
 
 /** A loopback TCP port nobody listens on now (and, with `withBus`, its cluster bus port too). */
@@ -107,14 +115,22 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts a `redis-server` on a free loopback port. */
+/**
+ * Starts a `redis-server` on a free loopback port, in its own temporary directory (removed by
+ * `stop()`, or at once when the server fails to start).
+ */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), "graph-obo-auth-redis-"));
   const port = options.port ?? (await freePort());
   let certificate: string | undefined;
   const tlsArgs: string[] = [];
   if (options.tls === true) {
-    certificate = selfSignedCertificate(dir);
+    try {
+      certificate = selfSignedCertificate(dir);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
     tlsArgs.push(
       ...["--port", "0", "--tls-port", String(port)],
       ...["--tls-cert-file", join(dir, "cert.pem"), "--tls-key-file", join(dir, "key.pem")],
@@ -127,7 +143,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     ...tlsArgs,
     ...(options.args ?? []),
   ];
-  let child = await launch(args);
+  let child: ChildProcess;
+  try {
+    child = await launch(args);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const server: RedisServer = {
     host: "127.0.0.1",
     port,
@@ -218,11 +240,11 @@ export async function startRedisCluster(count = 3): Promise<RedisClusterServers>
   const servers: RedisServer[] = [];
   try {
     for (let i = 0; i < count; i++) {
-      const configDir = mkdtempSync(join(tmpdir(), "graph-obo-auth-cluster-"));
+      // A relative path is under the server's own `--dir`, which `stop()` removes.
       servers.push(
         await startRedisServerOnBusPort([
           ...["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"],
-          ...["--cluster-config-file", join(configDir, "nodes.conf")],
+          ...["--cluster-config-file", "nodes.conf"],
         ]),
       );
     }

@@ -1,7 +1,7 @@
 /**
- * A shared, encrypted second-level token cache on Redis (ioredis), for APIs that run on many
- * instances: `import { RedisTokenCache } from "graph-obo-auth/redis"`. It needs the optional peer
- * dependency `ioredis`.
+ * A shared, encrypted second-level token cache on Redis, for APIs that run on many instances:
+ * `import { RedisTokenCache } from "graph-obo-auth/redis"`. It needs one of the optional peer
+ * dependencies `ioredis` or node-redis (`redis` / `@redis/client`).
  *
  * @packageDocumentation
  */
@@ -12,5 +12,5 @@ export type {
   RedisSingleFlightOptions,
 } from "./redis-token-cache-options.js";
 export type { RedisEncryptionKey } from "./key-ring.js";
-export type { RedisClient } from "./redis-store.js";
+export type { RedisClient, IoRedisClient, NodeRedisClient } from "./redis-commands.js";
 export type { CircuitState } from "./circuit-breaker.js";

@@ -1,13 +1,10 @@
-import type { Cluster, Redis } from "ioredis";
 import type { InternalLogger } from "../../logger.js";
 import { CircuitBreaker, type CircuitState } from "./circuit-breaker.js";
-
-/** An ioredis client: a standalone (or Sentinel) `Redis`, or a `Cluster`. */
-export type RedisClient = Redis | Cluster;
+import type { RedisCommands } from "./redis-commands.js";
 
 /** Settings of a {@link RedisStore}. @internal */
 export interface RedisStoreOptions {
-  readonly client: RedisClient;
+  readonly commands: RedisCommands;
   readonly timeoutMs: number;
   readonly failureThreshold: number;
   readonly cooldownMs: number;
@@ -23,6 +20,45 @@ export type Outcome<T> = T | typeof UNAVAILABLE;
 
 const TIMED_OUT: unique symbol = Symbol("timed out");
 
+/** How many fresh time-outs a command may get while the event loop, not Redis, is late. */
+const MAX_LAG_EXTENSIONS = 3;
+
+/** How late a timer may fire and still count as on time: a tenth of the time-out, at least 5 ms. */
+function lagToleranceMs(timeoutMs: number): number {
+  return Math.max(5, timeoutMs / 10);
+}
+
+/** A time-out, with how much later than asked its timer fired. */
+class TimerFired {
+  public readonly lateByMs: number;
+  public constructor(lateByMs: number) {
+    this.lateByMs = lateByMs;
+  }
+}
+
+/** Races `pending` against a timer of `ms`; never leaves the timer running. */
+async function raceTimer<T>(pending: Promise<T>, ms: number): Promise<T | TimerFired> {
+  let timer: NodeJS.Timeout | undefined;
+  const armedAt = performance.now();
+  const deadline = new Promise<TimerFired>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(new TimerFired(performance.now() - armedAt - ms));
+    }, ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([pending, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Lets the I/O that arrived while the loop was blocked run (poll phase), then looks again. */
+async function raceImmediate<T>(pending: Promise<T>): Promise<T | typeof TIMED_OUT> {
+  const turn = new Promise<typeof TIMED_OUT>((resolve) => setImmediate(resolve, TIMED_OUT));
+  return Promise.race([pending, turn]);
+}
+
 /** Deletes a lock only if it still holds the caller's owner token. */
 const RELEASE_LOCK =
   'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0';
@@ -35,7 +71,7 @@ const RELEASE_LOCK =
  * @internal
  */
 export class RedisStore {
-  readonly #client: RedisClient;
+  readonly #commands: RedisCommands;
   readonly #timeoutMs: number;
   readonly #log: InternalLogger;
   readonly #breaker: CircuitBreaker;
@@ -43,16 +79,17 @@ export class RedisStore {
   #errors = 0;
   #timeouts = 0;
   #skipped = 0;
+  #lateReplies = 0;
 
   public constructor(options: RedisStoreOptions) {
-    this.#client = options.client;
+    this.#commands = options.commands;
     this.#timeoutMs = options.timeoutMs;
     this.#log = options.log;
     this.#breaker = new CircuitBreaker({
       failureThreshold: options.failureThreshold,
       cooldownMs: options.cooldownMs,
       now: options.now,
-      probe: async () => (await this.#bounded(() => this.#client.ping())) !== UNAVAILABLE,
+      probe: async () => (await this.#bounded(() => this.#commands.ping())) !== UNAVAILABLE,
       onOpen: () => {
         this.#log.warn(
           `Redis is unavailable (${this.#lastFailure}); the token cache uses memory only and probes Redis every ${options.cooldownMs} ms`,
@@ -69,17 +106,22 @@ export class RedisStore {
     return this.#breaker.state;
   }
 
-  /** Counters: failed and timed-out commands, commands skipped while open, and circuit opens. */
+  /**
+   * Counters: failed and timed-out commands, commands skipped while open, replies that came after
+   * `timeoutMs` because our event loop was late, and circuit opens.
+   */
   public counters(): {
     errors: number;
     timeouts: number;
     skipped: number;
+    lateReplies: number;
     opens: number;
   } {
     return {
       errors: this.#errors,
       timeouts: this.#timeouts,
       skipped: this.#skipped,
+      lateReplies: this.#lateReplies,
       opens: this.#breaker.opens,
     };
   }
@@ -91,31 +133,28 @@ export class RedisStore {
 
   /** Reads the values stored under `names`, in one bounded call. */
   public read(names: readonly string[]): Promise<Outcome<(Buffer | null)[]>> {
-    return this.#call(() => Promise.all(names.map((name) => this.#client.getBuffer(name))));
+    return this.#call(() => this.#commands.getBuffers(names));
   }
 
   /** Stores `value` under `name` for `ttlMs` milliseconds. */
   public async write(name: string, value: Buffer, ttlMs: number): Promise<boolean> {
-    return (await this.#call(() => this.#client.set(name, value, "PX", ttlMs))) !== UNAVAILABLE;
+    const outcome = await this.#call(() => this.#commands.set(name, value, ttlMs, false));
+    return outcome !== UNAVAILABLE;
   }
 
   /** Deletes `names`, one command each (they may live in different cluster slots). */
   public async remove(names: readonly string[]): Promise<boolean> {
-    const outcome = await this.#call(() =>
-      Promise.all(names.map((name) => this.#client.del(name))),
-    );
-    return outcome !== UNAVAILABLE;
+    return (await this.#call(() => this.#commands.del(names))) !== UNAVAILABLE;
   }
 
   /** Takes the lock `name` for `owner` unless someone holds it (`SET NX PX`). */
   public async tryLock(name: string, owner: string, ttlMs: number): Promise<Outcome<boolean>> {
-    const outcome = await this.#call(() => this.#client.set(name, owner, "PX", ttlMs, "NX"));
-    return outcome === UNAVAILABLE ? UNAVAILABLE : outcome === "OK";
+    return this.#call(() => this.#commands.set(name, owner, ttlMs, true));
   }
 
   /** Releases the lock `name` if `owner` still holds it (compare-and-delete in Lua). */
   public async unlock(name: string, owner: string): Promise<void> {
-    await this.#call(() => this.#client.eval(RELEASE_LOCK, 1, name, owner));
+    await this.#call(() => this.#commands.eval(RELEASE_LOCK, name, owner));
   }
 
   async #call<T>(command: () => Promise<T>): Promise<Outcome<T>> {
@@ -129,16 +168,35 @@ export class RedisStore {
     return outcome;
   }
 
-  /** Runs a command, racing it against the time-out; never rejects. */
+  /**
+   * Runs a command, racing it against the time-out; never rejects.
+   *
+   * The time-out measures Redis, not our own event loop. A timer that fires late says the loop was
+   * blocked (CPU load, a long synchronous task): the reply may be waiting unread in the socket, or
+   * the client may not even have written the command yet (node-redis writes on `setImmediate`). So
+   * a late timer first lets pending I/O run; a reply found then is used and not held against Redis.
+   * Without one, the command gets a fresh `timeoutMs`, up to {@link MAX_LAG_EXTENSIONS} times. Only
+   * a timer that fires on time with no reply, or the last extension, is a time-out of Redis.
+   */
   async #bounded<T>(command: () => Promise<T>): Promise<Outcome<T>> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(resolve, this.#timeoutMs, TIMED_OUT);
-      timer.unref();
-    });
+    let late = false;
     try {
-      const result = await Promise.race([command(), deadline]);
-      if (result !== TIMED_OUT) return result;
+      const pending = command();
+      for (let extension = 0; ; extension++) {
+        const result = await raceTimer(pending, this.#timeoutMs);
+        if (!(result instanceof TimerFired)) {
+          if (late) this.#lateReplies++;
+          return result;
+        }
+        if (result.lateByMs <= lagToleranceMs(this.#timeoutMs)) break;
+        late = true;
+        const afterIo = await raceImmediate(pending);
+        if (afterIo !== TIMED_OUT) {
+          this.#lateReplies++;
+          return afterIo;
+        }
+        if (extension >= MAX_LAG_EXTENSIONS) break;
+      }
       this.#timeouts++;
       this.#noteFailure(`no answer within ${this.#timeoutMs} ms`);
       return UNAVAILABLE;
@@ -146,8 +204,6 @@ export class RedisStore {
       this.#errors++;
       this.#noteFailure(describe(error));
       return UNAVAILABLE;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -157,7 +213,7 @@ export class RedisStore {
   }
 }
 
-/** Names an error without its details' values: Redis and ioredis messages hold no key or value. */
+/** Names an error without its details' values: Redis and client messages hold no key or value. */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return "unknown error";
   const message = error.message.length > 120 ? `${error.message.slice(0, 120)}…` : error.message;

@@ -1,7 +1,7 @@
 import type { Logger } from "../../logger.js";
 import type { MemoryTokenCacheOptions } from "../memory-token-cache.js";
 import { KeyRing, redisConfigurationError, type RedisEncryptionKey } from "./key-ring.js";
-import type { RedisClient } from "./redis-store.js";
+import { redisCommands, type RedisClient, type RedisCommands } from "./redis-commands.js";
 
 /** Settings of the circuit breaker in front of Redis. */
 export interface RedisCircuitBreakerOptions {
@@ -40,9 +40,11 @@ export interface RedisSingleFlightOptions {
 /** Options of {@link RedisTokenCache}. */
 export interface RedisTokenCacheOptions {
   /**
-   * The ioredis client to use: a `Redis` (standalone, TLS, ACL user, Sentinel) or a `Cluster`. It
-   * stays the application's: the cache never connects, configures or closes it. Create it with
-   * `enableOfflineQueue: false` so that commands fail at once while Redis is unreachable.
+   * The Redis client to use: an ioredis `Redis` (standalone, TLS, ACL user, Sentinel) or `Cluster`,
+   * or a node-redis client (`createClient()`, `createSentinel()` or `createCluster()` of `redis` or
+   * `@redis/client` 5 or later, connected). It stays the application's: the cache never connects,
+   * configures or closes it. Create it so that commands fail at once while Redis is unreachable:
+   * `enableOfflineQueue: false` (ioredis) or `disableOfflineQueue: true` (node-redis).
    */
   readonly client: RedisClient;
   /**
@@ -60,7 +62,9 @@ export interface RedisTokenCacheOptions {
   readonly keyPrefix?: string | undefined;
   /**
    * The longest a Redis command may take before the cache gives up on it (a miss for a read), in
-   * milliseconds.
+   * milliseconds. It measures Redis, not this process: when the event loop was blocked past the
+   * time-out (CPU load), a reply that has arrived meanwhile is used and the command is not counted
+   * as failed; a command still unanswered gets up to three more time-outs while the loop stays late.
    *
    * @defaultValue 100
    */
@@ -89,7 +93,7 @@ export interface RedisTokenCacheOptions {
 
 /** Validated options. @internal */
 export interface ResolvedRedisOptions {
-  readonly client: RedisClient;
+  readonly commands: RedisCommands;
   readonly ring: KeyRing;
   readonly keyPrefix: string;
   readonly timeoutMs: number;
@@ -101,8 +105,6 @@ export interface ResolvedRedisOptions {
   readonly now: () => number;
 }
 
-const CLIENT_METHODS = ["getBuffer", "set", "del", "eval", "ping"] as const;
-
 /**
  * Validates the options before any network call.
  *
@@ -113,15 +115,11 @@ export function resolveRedisOptions(options: RedisTokenCacheOptions): ResolvedRe
   if (typeof options !== "object") {
     throw redisConfigurationError("options", "must be an object.");
   }
-  const client: unknown = options.client;
-  if (
-    typeof client !== "object" ||
-    client === null ||
-    CLIENT_METHODS.some((m) => typeof (client as Record<string, unknown>)[m] !== "function")
-  ) {
+  const commands = redisCommands(options.client);
+  if (commands === undefined) {
     throw redisConfigurationError(
       "client",
-      "must be an ioredis client (new Redis(...) or new Cluster(...)).",
+      "must be an ioredis client (new Redis(...) or new Cluster(...)) or a node-redis client (createClient(...) or createCluster(...)).",
     );
   }
   const ring = KeyRing.from(options.encryptionKeys, "encryptionKeys");
@@ -144,7 +142,7 @@ export function resolveRedisOptions(options: RedisTokenCacheOptions): ResolvedRe
     throw redisConfigurationError("circuitBreaker.failureThreshold", "must be a positive integer.");
   }
   return {
-    client: options.client,
+    commands,
     ring,
     keyPrefix,
     timeoutMs: positive(options.timeoutMs, 100, "timeoutMs"),

@@ -32,8 +32,13 @@ export type RedisTokenCacheStats = Readonly<{
   l2Writes: number;
   /** Redis commands that failed. */
   l2Errors: number;
-  /** Redis commands that took longer than `timeoutMs`. */
+  /** Redis commands that took longer than `timeoutMs` (they count against the circuit breaker). */
   l2Timeouts: number;
+  /**
+   * Redis replies that came after `timeoutMs` on the clock because this process's event loop was
+   * blocked (CPU load), not because Redis was slow. They were used, and not counted as failures.
+   */
+  l2LateReplies: number;
   /** Redis commands not sent because the circuit was open. */
   l2Skipped: number;
   /** Values in Redis that could not be decrypted or checked: tampered, truncated, foreign. */
@@ -109,7 +114,7 @@ export class RedisTokenCache implements TokenCache {
   };
 
   /**
-   * @param options - the ioredis client, the encryption key ring and behaviour; validated here,
+   * @param options - the Redis client, the encryption key ring and behaviour; validated here,
    * before any Redis command
    * @throws `OnBehalfOfError` with `ERR_OBO_CONFIGURATION`, naming the offending option
    */
@@ -121,16 +126,16 @@ export class RedisTokenCache implements TokenCache {
     this.#log = createLogger(this.#options.logger, "graph-obo-auth/redis");
     this.#l1 = memoryCache === false ? undefined : new MemoryTokenCache({ now, ...memoryCache });
     this.#store = new RedisStore({
-      client: this.#options.client,
+      commands: this.#options.commands,
       timeoutMs: this.#options.timeoutMs,
       failureThreshold: this.#options.failureThreshold,
       cooldownMs: this.#options.cooldownMs,
       log: this.#log,
       now,
     });
-    if (offlineQueueEnabled(this.#options.client)) {
+    if (this.#options.commands.queuesWhileOffline) {
       this.#log.warn(
-        "the Redis client queues commands while disconnected; create it with enableOfflineQueue: false so that an outage fails fast",
+        "the Redis client queues commands while disconnected; create it with enableOfflineQueue: false (ioredis) or disableOfflineQueue: true (node-redis) so that an outage fails fast",
       );
     }
   }
@@ -226,6 +231,7 @@ export class RedisTokenCache implements TokenCache {
       ...this.#counters,
       l2Errors: store.errors,
       l2Timeouts: store.timeouts,
+      l2LateReplies: store.lateReplies,
       l2Skipped: store.skipped,
       breakerState: BREAKER_STATES[this.#store.state],
       breakerOpens: store.opens,
@@ -308,9 +314,4 @@ export class RedisTokenCache implements TokenCache {
     const primary = this.#ring.primary;
     return `${this.#options.keyPrefix}l:${primary.id}:${KeyRing.digest(primary, key)}`;
   }
-}
-
-function offlineQueueEnabled(client: unknown): boolean {
-  const options = (client as { options?: { enableOfflineQueue?: unknown } }).options;
-  return options?.enableOfflineQueue !== false;
 }

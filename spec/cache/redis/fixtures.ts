@@ -2,8 +2,13 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ConnectionOptions } from "node:tls";
+import { createClient, createCluster } from "@redis/client";
 import { Cluster, Redis, type ClusterNode } from "ioredis";
-import { RedisTokenCache, type RedisTokenCacheOptions } from "../../../lib/cache/redis/index.js";
+import {
+  RedisTokenCache,
+  type RedisClient,
+  type RedisTokenCacheOptions,
+} from "../../../lib/cache/redis/index.js";
 import { OnBehalfOfAuthenticationProvider } from "../../../lib/index.js";
 import { API_CLIENT_ID, CLIENT_SECRET, TENANT, userToken } from "../../support/tokens.js";
 
@@ -29,14 +34,69 @@ export interface ClientSettings {
 }
 
 /** Clients made by a spec, disconnected after it. */
-const clients: (Redis | Cluster)[] = [];
+const clients: { disconnect(): void }[] = [];
+
+/** The client libraries the cache accepts; the Redis specs run through each. */
+export type ClientKind = "ioredis" | "node-redis";
+export const CLIENT_KINDS: readonly ClientKind[] = ["ioredis", "node-redis"];
+
+/**
+ * A client of the given library for the cache, made as an application should (failing fast
+ * while Redis is down, unless the settings ask otherwise), and connected unless `lazyConnect`.
+ */
+export async function cacheClient(
+  kind: ClientKind,
+  port: number,
+  options: ClientSettings = {},
+): Promise<RedisClient> {
+  if (kind === "ioredis") return redisClient(port, options);
+  const { tls, lazyConnect, enableOfflineQueue, username, password } = options;
+  const socket = { host: "127.0.0.1", port, reconnectStrategy: () => 20 };
+  const client = createClient({
+    socket:
+      tls === undefined
+        ? socket
+        : { ...socket, tls: true, ca: tls.ca as string, servername: tls.servername ?? "" },
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+    disableOfflineQueue: enableOfflineQueue !== true,
+  });
+  client.on("error", ignore);
+  clients.push({
+    disconnect: () => {
+      client.destroy();
+    },
+  });
+  if (lazyConnect !== true) await client.connect();
+  return client;
+}
+
+/** A connected cluster client of the given library for the cache. */
+export async function cacheClusterClient(
+  kind: ClientKind,
+  nodes: readonly ClusterNode[],
+): Promise<RedisClient> {
+  if (kind === "ioredis") return clusterClient(nodes);
+  const cluster = createCluster({
+    rootNodes: nodes.map((node) => ({ socket: node as { host: string; port: number } })),
+    defaults: { disableOfflineQueue: true, socket: { reconnectStrategy: () => 20 } },
+  });
+  cluster.on("error", ignore);
+  clients.push({
+    disconnect: () => {
+      cluster.destroy();
+    },
+  });
+  await cluster.connect();
+  return cluster;
+}
 
 /** A connected ioredis client for a server on the loopback. */
 export async function redisClient(port: number, options: ClientSettings = {}): Promise<Redis> {
   const client = new Redis({ host: "127.0.0.1", port, ...FAIL_FAST, ...options });
   client.on("error", ignore); // an application logs these; the specs expect them
   clients.push(client);
-  if (client.status !== "ready") await once(client, "ready");
+  if (options.lazyConnect !== true && client.status !== "ready") await once(client, "ready");
   return client;
 }
 
@@ -93,7 +153,7 @@ export function recordingLogger(): LogLines & {
  * that a loaded CI machine does not turn exact counts into fallbacks (failure specs shorten it).
  */
 export function redisCache(
-  client: Redis | Cluster,
+  client: RedisClient,
   options: Partial<RedisTokenCacheOptions> = {},
 ): RedisTokenCache {
   return new RedisTokenCache({
@@ -143,4 +203,21 @@ export async function eventually(
     await sleep(20);
   }
   throw new Error(`never happened: ${what}`);
+}
+
+/**
+ * Lets the current work reach its first I/O wait, then holds the event loop with a synchronous
+ * busy loop for `ms`, as a CPU-bound task or a starved core would.
+ */
+export async function blockEventLoop(ms: number): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: no timer, no I/O callback runs meanwhile
+  }
+}
+
+/** Waits for the single-flight locks to be gone: they are released in the background. */
+export async function locksReleased(admin: Redis): Promise<void> {
+  await eventually(async () => (await admin.keys("*l:*")).length === 0, "the locks are released");
 }

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { createClient, createCluster } from "@redis/client";
 import type { Redis } from "ioredis";
-import { RedisTokenCache, type RedisTokenCacheOptions } from "../../../lib/cache/redis/index.js";
+import {
+  RedisTokenCache,
+  type RedisClient,
+  type RedisTokenCacheOptions,
+} from "../../../lib/cache/redis/index.js";
 import type { CachedToken } from "../../../lib/cache/token-cache.js";
 import { OnBehalfOfError } from "../../../lib/errors.js";
 import { recordingLogger } from "./fixtures.js";
@@ -34,7 +39,7 @@ function entry(): CachedToken {
   return { accessToken: "t", expiresAt: Date.now() + 60_000, refreshAt: Date.now() + 30_000 };
 }
 
-function cacheWith(client: Redis, options: Partial<RedisTokenCacheOptions> = {}) {
+function cacheWith(client: RedisClient, options: Partial<RedisTokenCacheOptions> = {}) {
   return new RedisTokenCache({
     client,
     encryptionKeys: [{ id: "k", key: KEY }],
@@ -88,6 +93,22 @@ describe("RedisTokenCache options and failure handling (no server needed)", () =
       cacheWith(brokenClient("reject").client, { logger: log.logger });
       assert.equal(log.warn.length, 1);
       assert.match(log.warn[0] ?? "", /enableOfflineQueue: false/);
+    });
+
+    it("accepts node-redis clients, standalone and cluster, and warns when one would queue", () => {
+      const log = recordingLogger();
+      const socket = { host: "127.0.0.1", port: 1 };
+      // Never connected: the cache only looks at the clients here.
+      cacheWith(createClient({ socket, disableOfflineQueue: true }), { logger: log.logger });
+      cacheWith(
+        createCluster({ rootNodes: [{ socket }], defaults: { disableOfflineQueue: true } }),
+        { logger: log.logger },
+      );
+      assert.deepEqual(log.warn, []);
+      cacheWith(createClient({ socket }), { logger: log.logger });
+      cacheWith(createCluster({ rootNodes: [{ socket }] }), { logger: log.logger });
+      assert.equal(log.warn.length, 2);
+      for (const line of log.warn) assert.match(line, /disableOfflineQueue: true \(node-redis\)/);
     });
   });
 
