@@ -1,4 +1,4 @@
-import { hash } from "node:crypto";
+import { hash, randomUUID } from "node:crypto";
 import type {
   ClientAssertionCallback,
   ConfidentialClientApplication,
@@ -67,6 +67,15 @@ export interface OnBehalfOfTokenOptions extends AuthenticationProviderOptions, A
   claims?: string;
   /** Stops waiting for the token; the call fails with `ERR_OBO_ABORTED`. */
   abortSignal?: AbortSignal;
+  /**
+   * The correlation id of this acquisition (a GUID), for example the incoming request's id: sent
+   * to Entra as `client-request-id` on every leg and retry, written in the log lines and set on
+   * errors as `correlationId`. A request that joins another caller's acquisition of the same token
+   * shares that caller's id.
+   *
+   * @defaultValue a new GUID per acquisition
+   */
+  correlationId?: string;
 }
 
 /** What a token fetch needs. @internal */
@@ -83,6 +92,8 @@ type TokenRequest =
       readonly tenant: string;
       readonly scopes: readonly string[];
       readonly claims: string | undefined;
+      /** Sent on every leg and retry of the acquisition. */
+      readonly correlationId: string;
     }
   | {
       readonly kind: "app-only";
@@ -90,6 +101,7 @@ type TokenRequest =
       readonly tenant: string;
       readonly scopes: readonly string[];
       readonly claims: string | undefined;
+      readonly correlationId: string;
     }
   | {
       readonly kind: "agent-user";
@@ -98,6 +110,7 @@ type TokenRequest =
       readonly user: ResolvedAgentUser;
       readonly scopes: readonly string[];
       readonly claims: string | undefined;
+      readonly correlationId: string;
     };
 
 /** Validates per-request claims: JSON text of a claims request. */
@@ -134,38 +147,47 @@ function requireDefaultScopes(scopes: readonly string[]): void {
 class UserCall implements EngineCall<TokenRequest> {
   public readonly key: string;
   public readonly claims: string | undefined;
-  readonly #build: UserRequestBuilder;
-  readonly #agentId: string | undefined;
-  readonly #assertion: string;
-  readonly #scopes: readonly string[];
+  readonly #build: (input: UserRequestInput) => TokenRequest;
+  readonly #input: UserRequestInput;
 
   public constructor(
     key: string,
     claims: string | undefined,
-    build: UserRequestBuilder,
-    agentId: string | undefined,
-    assertion: string,
-    scopes: readonly string[],
+    build: (input: UserRequestInput) => TokenRequest,
+    input: UserRequestInput,
   ) {
     this.key = key;
     this.claims = claims;
     this.#build = build;
-    this.#agentId = agentId;
-    this.#assertion = assertion;
-    this.#scopes = scopes;
+    this.#input = input;
   }
 
   public request(): TokenRequest {
-    return this.#build(this.#agentId, this.#assertion, this.#scopes, this.claims);
+    return this.#build(this.#input);
   }
 }
 
-type UserRequestBuilder = (
-  agentId: string | undefined,
-  assertion: string,
-  scopes: readonly string[],
-  claims: string | undefined,
-) => TokenRequest;
+/** What a user's exchange is built from, before its local checks. */
+interface UserRequestInput {
+  readonly agentId: string | undefined;
+  readonly assertion: string;
+  readonly scopes: readonly string[];
+  readonly claims: string | undefined;
+  /** The caller's correlation id; a new one is made on a miss when absent. */
+  readonly correlationId: string | undefined;
+}
+
+/** Validates a per-request correlation id: a GUID, as Entra's `client-request-id` is. */
+function readCorrelationId(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !isGuid(value)) {
+    throw configurationError(
+      "correlationId",
+      "must be a GUID: it is sent to Entra as client-request-id on every leg of the acquisition.",
+    );
+  }
+  return value.toLowerCase();
+}
 
 function expiredAssertion(): OnBehalfOfError {
   return new OnBehalfOfError(
@@ -263,7 +285,8 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
     const { clientId, authority, credential, clientCapabilities } = this.#options;
     const homeTenant = authority.multiTenant ? "organizations" : authority.tenant;
     this.#msal = this.#createMsalClient(clientId, homeTenant, credential, true);
-    // Capabilities go on user-token requests only, not on the blueprint's exchange-token requests.
+    // Capabilities go on the legs whose token is presented to a resource, never on the credential
+    // legs (T1 and T2), whose tokens only Entra reads (see AgentTokens).
     const blueprint =
       clientCapabilities === undefined
         ? this.#msal
@@ -287,16 +310,19 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
         this.#engine.countTokenRequest(leg);
       },
       policy: this.#options.policy,
-      network: this.#network,
       gates: new LegGates(),
     };
     this.#agents = new AgentTokens({
       ...this.#legs,
       blueprint,
-      blueprintId: clientId,
       authority,
-      createClient: (agentId: string, tenant: string, clientAssertion: ClientAssertionCallback) =>
-        this.#createMsalClient(agentId, tenant, { clientAssertion }, true),
+      createClient: (
+        agentId: string,
+        tenant: string,
+        clientAssertion: ClientAssertionCallback,
+        withCapabilities: boolean,
+      ) => this.#createMsalClient(agentId, tenant, { clientAssertion }, withCapabilities),
+      hasCapabilities: clientCapabilities !== undefined,
       maxClients: this.#options.maxAgentClients,
       expirySkewMs: this.#options.expirySkewMs,
       refreshAheadMs: this.#options.refreshAheadMs,
@@ -344,6 +370,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   async #acquire(options: OnBehalfOfTokenOptions | undefined): Promise<string> {
     const selection = resolveAgentSelection(options, this.#options);
     const claims = readClaims(options?.claims);
+    const correlationId = readCorrelationId(options?.correlationId);
     let scopes = this.#options.scopes;
     let scopeKey = this.#defaultScopesKey;
     if (options?.scopes !== undefined) {
@@ -361,48 +388,63 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
             ? `${this.#keyPrefix}${user}|${scopeKey}`
             : `${this.#agentKeyPrefix}${agentId}|obo|${user}|${scopeKey}`;
         return this.#engine.acquire(
-          new UserCall(key, claims, this.#userRequest, agentId, assertion, scopes),
+          new UserCall(key, claims, this.#userRequest, {
+            agentId,
+            assertion,
+            scopes,
+            claims,
+            correlationId,
+          }),
         );
       }
       case "app-only": {
         const { agentId, tenant } = selection;
         requireDefaultScopes(scopes);
-        const request: TokenRequest = { kind: "app-only", agentId, tenant, scopes, claims };
         return this.#engine.acquire({
           key: `${this.#agentKeyPrefix}${agentId}|app-only|${tenant}|${scopeKey}`,
           claims,
-          request: () => request,
+          request: () => ({
+            kind: "app-only",
+            agentId,
+            tenant,
+            scopes,
+            claims,
+            correlationId: correlationId ?? randomUUID(),
+          }),
         });
       }
       case "agent-user": {
         const { agentId, tenant, user } = selection;
         const userKey = hash("sha256", user.key, "base64url");
-        const request: TokenRequest = { kind: "agent-user", agentId, tenant, user, scopes, claims };
         return this.#engine.acquire({
           key: `${this.#agentKeyPrefix}${agentId}|agent-user|${tenant}|${userKey}|${scopeKey}`,
           claims,
-          request: () => request,
+          request: () => ({
+            kind: "agent-user",
+            agentId,
+            tenant,
+            user,
+            scopes,
+            claims,
+            correlationId: correlationId ?? randomUUID(),
+          }),
         });
       }
     }
   }
 
   /** Runs every local check of the assertion and picks the tenant: before any cache read or request. */
-  readonly #userRequest = (
-    agentId: string | undefined,
-    assertion: string,
-    scopes: readonly string[],
-    claims: string | undefined,
-  ): TokenRequest => {
-    const info = checkUserAssertion(assertion, Date.now(), this.#options.assertionRules);
+  readonly #userRequest = (input: UserRequestInput): TokenRequest => {
+    const info = checkUserAssertion(input.assertion, Date.now(), this.#options.assertionRules);
     return {
       kind: "obo",
-      agentId,
-      assertion,
+      agentId: input.agentId,
+      assertion: input.assertion,
       assertionExpiresAt: info.expiresAtMs,
       tenant: this.#resolveTenant(info.tenantId),
-      scopes,
-      claims,
+      scopes: input.scopes,
+      claims: input.claims,
+      correlationId: input.correlationId ?? randomUUID(),
     };
   };
 
@@ -491,6 +533,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
           request.tenant,
           request.scopes,
           request.claims,
+          request.correlationId,
         );
       case "agent-user":
         return this.#agents.agentUser(
@@ -499,6 +542,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
           request.user,
           request.scopes,
           request.claims,
+          request.correlationId,
         );
       case "obo": {
         const token =
@@ -510,6 +554,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
                 request.assertion,
                 request.scopes,
                 request.claims,
+                request.correlationId,
               );
         return { ...token, assertionExpiresAt: request.assertionExpiresAt };
       }
@@ -521,15 +566,16 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
     readonly tenant: string;
     readonly scopes: readonly string[];
     readonly claims: string | undefined;
+    readonly correlationId: string;
   }): Promise<FetchedToken> {
     const { tenant } = request;
     const authority = authorityUrl(this.#options.authority, tenant);
-    return requestToken(
-      this.#legs,
-      "obo",
-      `an On-Behalf-Of token (tenant=${tenant}${request.claims === undefined ? "" : ", with claims"})`,
-      this.#msal,
-      (correlationId) =>
+    return requestToken(this.#legs, {
+      leg: "obo",
+      what: `an On-Behalf-Of token (tenant=${tenant}${request.claims === undefined ? "" : ", with claims"})`,
+      client: this.#msal,
+      correlationId: request.correlationId,
+      send: (correlationId) =>
         this.#msal.acquireTokenOnBehalfOf({
           oboAssertion: request.assertion,
           scopes: [...request.scopes],
@@ -538,7 +584,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
           skipCache: true,
           ...(request.claims === undefined ? {} : { claims: request.claims }),
         }),
-    );
+    });
   }
 
   #createMsalClient(

@@ -1,11 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
 import type { FetchedToken } from "../cache/token-engine.js";
 import { OnBehalfOfError, type TokenRequestLeg } from "../errors.js";
 import type { InternalLogger } from "../logger.js";
 import { toOnBehalfOfError, type ResponseFacts } from "../msal/msal-errors.js";
-import type { ObservingNetworkClient } from "../msal/network-client.js";
+import { observeAttempt, type Attempt } from "../msal/network-client.js";
 import { raceSignal } from "../promises.js";
 import type { LegGates } from "./leg-gates.js";
 
@@ -29,7 +28,6 @@ export interface LegContext {
   /** Counts a request sent to the token endpoint, in the provider's stats. */
   readonly countTokenRequest: (leg: TokenRequestLeg) => void;
   readonly policy: RequestPolicy;
-  readonly network: ObservingNetworkClient;
   /** Entra's `Retry-After` for app-wide legs. */
   readonly gates: LegGates;
 }
@@ -98,37 +96,46 @@ function startDeadline(timeoutMs: number): { signal: AbortSignal; stop: () => vo
   };
 }
 
+/** One token request to send. @internal */
+export interface LegRequest {
+  /** Which leg this is, for errors and metrics. */
+  readonly leg: TokenRequestLeg;
+  /** A description for the log; never contains a token. */
+  readonly what: string;
+  /** The MSAL client the request goes through. */
+  readonly client: ConfidentialClientApplication;
+  /** The acquisition's correlation id: sent on every attempt, logged, and on errors. */
+  readonly correlationId: string;
+  /** For app-wide legs: the key of this request among the gates. */
+  readonly gate?: string | undefined;
+  /** Makes the MSAL call with the given correlation id. */
+  readonly send: (correlationId: string) => Promise<AuthenticationResult | null>;
+}
+
 /**
  * Sends one token request through an MSAL client: bounded by the policy's timeout, retried on
  * transient failures, counted and logged; a failure becomes an {@link OnBehalfOfError} that names
- * the leg.
+ * the leg and carries the correlation id.
  *
  * @remarks
  * The client must be an `IsolatedConfidentialClient`, which never throttles one request because of
  * another; retries and `Retry-After` are ours, per request. For an app-wide leg, `gate` names the
  * request: Entra's `Retry-After` on a 429 or 503 then also holds back later requests of that same
- * leg, and only those. The client's MSAL store is emptied after every attempt, so that our cache
- * stays the only one. The deadline's timer is cleared as soon as the request settles.
+ * leg, and only those. Every attempt of an acquisition sends the same correlation id. The client's
+ * MSAL store is emptied after every attempt, so that our cache stays the only one. The deadline's
+ * timer is cleared as soon as the request settles.
  *
- * @param context - logger, counter, policy, network observer and gates
- * @param leg - which leg this is, for errors and metrics
- * @param what - a description for the log; never contains a token
- * @param client - the MSAL client the request goes through
- * @param send - makes the MSAL call with the given correlation id
- * @param gate - for app-wide legs: the key of this request among the gates
+ * @param context - logger, counter, policy and gates
+ * @param request - the leg, the client, the correlation id and the MSAL call
  * @internal
  */
 export async function requestToken(
   context: LegContext,
-  leg: TokenRequestLeg,
-  what: string,
-  client: ConfidentialClientApplication,
-  send: (correlationId: string) => Promise<AuthenticationResult | null>,
-  gate?: string,
+  request: LegRequest,
 ): Promise<FetchedToken> {
   const deadline = startDeadline(context.policy.timeoutMs);
   try {
-    return await attempt(context, leg, what, client, send, gate, deadline.signal);
+    return await attempt(context, request, deadline.signal);
   } finally {
     deadline.stop();
   }
@@ -136,27 +143,23 @@ export async function requestToken(
 
 async function attempt(
   context: LegContext,
-  leg: TokenRequestLeg,
-  what: string,
-  client: ConfidentialClientApplication,
-  send: (correlationId: string) => Promise<AuthenticationResult | null>,
-  gate: string | undefined,
+  request: LegRequest,
   deadline: AbortSignal,
 ): Promise<FetchedToken> {
-  const { policy, network, log, gates } = context;
+  const { policy, log, gates } = context;
+  const { leg, what, client, correlationId, gate, send } = request;
   for (let attempt = 0; ; attempt++) {
     if (gate !== undefined) await waitForGate(context, leg, what, gate, deadline);
-    const correlationId = randomUUID();
     log.info(
       `requesting ${what} (correlationId=${correlationId}${attempt > 0 ? `, retry ${attempt}` : ""})`,
     );
     context.countTokenRequest(leg);
-    network.watch(correlationId, deadline);
+    const observed: Attempt = { signal: deadline, facts: undefined };
     let facts: ResponseFacts;
     let failure: OnBehalfOfError;
     try {
       const result = await raceSignal(
-        send(correlationId),
+        observeAttempt(observed, () => send(correlationId)),
         deadline,
         () => deadline.reason as Error,
       );
@@ -177,14 +180,13 @@ async function attempt(
         expiresAt: result.expiresOn?.getTime() ?? Date.now(),
       };
     } catch (error) {
-      facts = network.take(correlationId);
+      facts = observed.facts ?? {};
       if (deadline.aborted) {
         log.warn(`${what} timed out (leg=${leg}, correlationId=${correlationId})`);
         throw timeoutError(leg, correlationId, policy.timeoutMs, error);
       }
       failure = toOnBehalfOfError(error, leg, correlationId, facts);
     } finally {
-      network.take(correlationId);
       client.clearCache();
     }
     if (
@@ -197,7 +199,7 @@ async function attempt(
     const delay = retryDelay(facts, attempt, policy);
     if (delay === undefined) {
       log.warn(
-        `${what} failed: ${failure.code} ${failure.error ?? ""}${facts.status === undefined ? "" : ` HTTP ${facts.status}`} (leg=${leg}, correlationId=${failure.correlationId ?? correlationId})`,
+        `${what} failed: ${failure.code} ${failure.error ?? ""}${facts.status === undefined ? "" : ` HTTP ${facts.status}`} (leg=${leg}, correlationId=${correlationId})`,
       );
       throw failure;
     }

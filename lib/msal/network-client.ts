@@ -1,12 +1,7 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
 import type { ResponseFacts } from "./msal-errors.js";
 import type { ProxyRoute } from "./proxy.js";
-
-function correlationIdOf(url: string): string | undefined {
-  const query = url.indexOf("?");
-  if (query < 0) return undefined;
-  return new URLSearchParams(url.slice(query + 1)).get("client-request-id") ?? undefined;
-}
 
 /**
  * Parses `Retry-After` (seconds or an HTTP date) into milliseconds.
@@ -66,30 +61,46 @@ export interface AbortableNetworkRequestOptions extends NetworkRequestOptions {
   readonly signal?: AbortSignal;
 }
 
-/** One token request in flight: what aborts it, and what its answer said. */
-interface Attempt {
+/**
+ * One attempt of a token request: what aborts it, and what its answer said. The network client
+ * finds it in the async context of the MSAL call (see {@link observeAttempt}), so that concurrent
+ * attempts never mix, even when they share a correlation id.
+ *
+ * @internal
+ */
+export interface Attempt {
   readonly signal: AbortSignal | undefined;
   facts: ResponseFacts | undefined;
 }
 
+const attempts = new AsyncLocalStorage<Attempt>();
+
+/**
+ * Runs `send` (an MSAL call) with `attempt` as the attempt its token request belongs to; the
+ * network client records the answer's status and `Retry-After` on it.
+ *
+ * @internal
+ */
+export function observeAttempt<T>(attempt: Attempt, send: () => T): T {
+  return attempts.run(attempt, send);
+}
+
 /**
  * The network module the provider gives MSAL. It sends requests with the user's network client
- * (`msalSystemOptions.networkClient`) or with `fetch` (through the configured proxy), and
- * remembers each token response's status and `Retry-After` by correlation id, which MSAL does not
+ * (`msalSystemOptions.networkClient`) or with `fetch` (through the configured proxy), and records
+ * each token response's status and `Retry-After` on its {@link Attempt}, which MSAL does not
  * report on its On-Behalf-Of errors. It aborts a request whose caller gave up, and hands the
  * abort signal to the user's network client as `options.signal`.
  *
  * @remarks
- * Only requests registered with {@link ObservingNetworkClient.watch} are observed, and
- * {@link ObservingNetworkClient.take} forgets them, so an answer that arrives after its request
- * was given up leaves nothing behind.
+ * The attempt lives only as long as its request: an answer that arrives after its request was
+ * given up leaves nothing behind.
  *
  * @internal
  */
 export class ObservingNetworkClient implements INetworkModule {
   readonly #inner: INetworkModule | undefined;
   readonly #proxy: ProxyRoute | undefined;
-  readonly #attempts = new Map<string, Attempt>();
 
   /**
    * @param inner - the user's network client, if any
@@ -98,23 +109,6 @@ export class ObservingNetworkClient implements INetworkModule {
   public constructor(inner: INetworkModule | undefined, proxy?: ProxyRoute) {
     this.#inner = inner;
     this.#proxy = proxy;
-  }
-
-  /** Registers a token request about to be sent, and the signal that aborts it. */
-  public watch(correlationId: string, signal: AbortSignal | undefined): void {
-    this.#attempts.set(correlationId, { signal, facts: undefined });
-  }
-
-  /** Returns, and forgets, what was seen for a correlation id. */
-  public take(correlationId: string): ResponseFacts {
-    const attempt = this.#attempts.get(correlationId);
-    this.#attempts.delete(correlationId);
-    return attempt?.facts ?? {};
-  }
-
-  /** How many requests are registered now (for leak checks). */
-  public get inFlight(): number {
-    return this.#attempts.size;
   }
 
   public async sendGetRequestAsync<T>(
@@ -136,8 +130,7 @@ export class ObservingNetworkClient implements INetworkModule {
     url: string,
     options?: NetworkRequestOptions,
   ): Promise<NetworkResponse<T>> {
-    const correlationId = correlationIdOf(url);
-    const attempt = correlationId === undefined ? undefined : this.#attempts.get(correlationId);
+    const attempt = attempts.getStore();
     const signal = attempt?.signal;
     signal?.throwIfAborted();
     let response: NetworkResponse<T>;

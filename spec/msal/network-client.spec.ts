@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
 import {
   ObservingNetworkClient,
+  observeAttempt,
   type AbortableNetworkRequestOptions,
+  type Attempt,
 } from "../../lib/msal/network-client.js";
 
 const URL_OF = (id: string): string =>
@@ -11,7 +13,8 @@ const URL_OF = (id: string): string =>
 /** A user network client whose POSTs wait until released or aborted through `options.signal`. */
 class HangingClient implements INetworkModule {
   readonly signals: AbortSignal[] = [];
-  readonly pending: (() => void)[] = [];
+  readonly pending: ((status: number) => void)[] = [];
+  readonly failures: (() => void)[] = [];
   sendGetRequestAsync<T>(): Promise<NetworkResponse<T>> {
     return Promise.reject(new Error("unused"));
   }
@@ -25,8 +28,11 @@ class HangingClient implements INetworkModule {
       signal?.addEventListener("abort", () => {
         reject(new Error("aborted"));
       });
-      this.pending.push(() => {
-        resolve({ status: 503, headers: { "retry-after": "1" }, body: {} as T });
+      this.pending.push((status) => {
+        resolve({ status, headers: status === 503 ? { "retry-after": "1" } : {}, body: {} as T });
+      });
+      this.failures.push(() => {
+        reject(new Error("connection reset"));
       });
     });
   }
@@ -37,37 +43,48 @@ describe("ObservingNetworkClient", () => {
     const inner = new HangingClient();
     const client = new ObservingNetworkClient(inner);
     const controller = new AbortController();
-    client.watch("a", controller.signal);
-    const sent = client.sendPostRequestAsync(URL_OF("a"), { body: "x" });
+    const attempt: Attempt = { signal: controller.signal, facts: undefined };
+    const sent = observeAttempt(attempt, () =>
+      client.sendPostRequestAsync(URL_OF("a"), { body: "x" }),
+    );
     controller.abort();
     await assert.rejects(sent, /aborted/);
     assert.equal(inner.signals.length, 1);
     assert.equal(inner.signals[0]?.aborted, true);
-    client.take("a");
-    assert.equal(client.inFlight, 0);
+    assert.equal(attempt.facts, undefined, "an aborted request is not a network failure");
   });
 
-  it("keeps nothing of an answer that arrives after its request was given up", async () => {
+  it("never mixes up concurrent attempts, even with one correlation id", async () => {
     const inner = new HangingClient();
     const client = new ObservingNetworkClient(inner);
-    for (let i = 0; i < 24; i++) client.watch(`late-${i}`, undefined);
-    const sent = Array.from({ length: 24 }, (_, i) =>
-      client.sendPostRequestAsync(URL_OF(`late-${i}`)),
+    const attempts: Attempt[] = Array.from({ length: 24 }, () => ({
+      signal: undefined,
+      facts: undefined,
+    }));
+    const sent = attempts.map((attempt) =>
+      observeAttempt(attempt, () => client.sendPostRequestAsync(URL_OF("same-id"))),
     );
-    for (let i = 0; i < 24; i++) assert.deepEqual(client.take(`late-${i}`), {});
-    for (const release of inner.pending) release();
+    inner.pending.forEach((release, i) => {
+      release(i % 2 === 0 ? 503 : 200);
+    });
     await Promise.all(sent);
-    assert.equal(client.inFlight, 0, "late answers leave no entry behind");
+    attempts.forEach((attempt, i) => {
+      assert.equal(attempt.facts?.status, i % 2 === 0 ? 503 : 200);
+    });
   });
 
-  it("records status and Retry-After of a registered request until taken", async () => {
+  it("records status and Retry-After on the attempt, and a network failure as such", async () => {
     const inner = new HangingClient();
     const client = new ObservingNetworkClient(inner);
-    client.watch("r", undefined);
-    const sent = client.sendPostRequestAsync(URL_OF("r"));
-    inner.pending[0]?.();
+    const attempt: Attempt = { signal: undefined, facts: undefined };
+    const sent = observeAttempt(attempt, () => client.sendPostRequestAsync(URL_OF("r")));
+    inner.pending[0]?.(503);
     await sent;
-    assert.deepEqual(client.take("r"), { status: 503, retryAfterMs: 1000 });
-    assert.deepEqual(client.take("r"), {});
+    assert.deepEqual(attempt.facts, { status: 503, retryAfterMs: 1000 });
+    const failing: Attempt = { signal: undefined, facts: undefined };
+    const lost = observeAttempt(failing, () => client.sendPostRequestAsync(URL_OF("r")));
+    inner.failures[1]?.();
+    await assert.rejects(lost);
+    assert.deepEqual(failing.facts, { networkFailure: true });
   });
 });
