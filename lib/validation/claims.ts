@@ -11,7 +11,8 @@ import type { JWTPayload } from "jose";
  * @example Telling users and applications apart
  * ```ts
  * const claims = await validateAccessToken(token, options);
- * if (claims.idtyp === "app") {
+ * // Entra includes scp only in tokens of a user; idtyp is an optional claim. See also describeCaller.
+ * if (claims.scp.length === 0) {
  *   // app-only: authorise by claims.roles
  * } else {
  *   console.log(`user ${claims.oid} of tenant ${claims.tid} via app ${claims.clientAppId}`);
@@ -40,7 +41,10 @@ export interface AccessTokenClaims {
   readonly roles: readonly string[];
   /** The client application's id: `azp` in v2 tokens, `appid` in v1 tokens. */
   readonly clientAppId: string | undefined;
-  /** The identity type (`idtyp`): `"user"` or `"app"`, when the token says. */
+  /**
+   * The identity type (`idtyp`): `"user"` or `"app"`, when the token says. An optional claim that
+   * the API must request; do not rely on it (see {@link describeCaller}).
+   */
   readonly idtyp: string | undefined;
   /** Expiry, in seconds since the epoch (`exp`). */
   readonly exp: number;

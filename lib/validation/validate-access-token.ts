@@ -187,13 +187,16 @@ export function validatorFor(options: ResolvedValidationOptions): AccessTokenVal
  * once, here; the validator downloads the signing keys on first use and caches them.
  *
  * @remarks
- * A token is accepted only if all of these hold: it is a JWS signed with **RS256** by a key of the
- * tenant's key set (`alg: none`, HMAC algorithms and unknown `kid`s are refused); `exp` and `nbf`
- * hold within `clockSkewMs`; `aud` is `clientId` or one of `audiences`; `ver` is `1.0` or `2.0` and
- * `iss` is exactly the cloud's issuer for that version and the token's `tid`
+ * A token is accepted only if all of these hold: it is at most `maxTokenBytes` long (checked before
+ * anything else); it is a JWS signed with **RS256** by a key of the tenant's key set (`alg: none`,
+ * HMAC algorithms and unknown `kid`s are refused) and, when the key set publishes an `issuer` for
+ * that key, one valid for the token's issuer; `exp` and `nbf` hold within `clockSkewMs`; `ver` is
+ * `1.0` or `2.0`; `aud` is `clientId` for a v2.0 token, `clientId` or one of `audiences` for a v1.0
+ * token; `iss` is exactly the cloud's issuer for that version and the token's `tid`
  * (`https://login.microsoftonline.com/<tid>/v2.0`, `https://sts.windows.net/<tid>/`); `tid` is the
- * configured tenant, or for a multi-tenant API any tenant (or one of `allowedTenants`); and it
- * carries every one of `requiredScopes` and `requiredRoles`.
+ * configured tenant, or for a multi-tenant API any tenant (or one of `allowedTenants`); it carries a
+ * scope or an app role (unless `allowTokensWithoutScopesOrRoles`); and it carries `requiredScopes`
+ * and `requiredRoles` as `permissionMatch` combines them.
  *
  * Validators with the same key URL and cache settings share one cache of downloaded keys. A token
  * with an unknown `kid` triggers a new download (key rotation), at most once per `jwksCooldownMs`.
@@ -235,7 +238,8 @@ const validators = new WeakMap<AccessTokenValidationOptions, AccessTokenValidato
  * @param options - what to accept
  * @returns the verified claims
  * @throws {@link OnBehalfOfError} `ERR_OBO_ACCESS_TOKEN_INVALID` when the token is not acceptable
- * (the message says which check failed; `cause` is jose's error), or
+ * (the message says which check failed; `cause` keeps the kind, code and message of jose's error,
+ * never the token or its claims), or
  * `ERR_OBO_ACCESS_TOKEN_INSUFFICIENT_SCOPE` when it lacks a required scope or role; and
  * `ERR_OBO_CONFIGURATION` when an option is invalid
  *
