@@ -95,7 +95,8 @@ describe("validation errors carry no personal data and no token", () => {
     claims: { ...PERSON, ...claims },
   });
 
-  const cases: [string, () => Promise<string>, Partial<AccessTokenValidationOptions>?][] = [
+  type Extra = () => Partial<AccessTokenValidationOptions>;
+  const cases: [string, () => Promise<string>, Extra?][] = [
     ["expired", () => mint(key, personal({ exp: now() - 3600 }))],
     ["not valid yet", () => mint(key, personal({ nbf: now() + 3600 }))],
     ["another audience", () => mint(key, personal({ aud: "https://graph.microsoft.com" }))],
@@ -108,7 +109,23 @@ describe("validation errors carry no personal data and no token", () => {
       () => mint(key, personal({ iss: `https://login.evil.example/${TENANT}/v2.0` })),
     ],
     ["neither scp nor roles", () => mint(key, personal({ scp: undefined }))],
-    ["a missing scope", () => mint(key, personal()), { requiredScopes: ["Admin"] }],
+    ["a missing scope", () => mint(key, personal()), () => ({ requiredScopes: ["Admin"] })],
+    ["a malformed tenant id", () => mint(key, personal({}, { tid: "contoso.example" }))],
+    [
+      "a key reserved for another tenant's issuer",
+      () => mint(key, personal({}, { tid: OTHER_TENANT })),
+      () => ({
+        tenantId: "organizations",
+        jwks: {
+          keys: [{ ...key.jwk, issuer: `https://login.microsoftonline.com/${TENANT}/v2.0` }],
+        },
+      }),
+    ],
+    [
+      "signing keys that cannot be downloaded",
+      () => mint(key, personal()),
+      () => ({ jwks: "http://127.0.0.1:1/keys", jwksTimeoutMs: 2000 }),
+    ],
     ["alg none", () => Promise.resolve(unsecured(key, personal()))],
     ["HMAC with the public key", () => hmacWithPublicKey(key, personal())],
     [
@@ -139,7 +156,7 @@ describe("validation errors carry no personal data and no token", () => {
   for (const [what, make, extra] of cases) {
     it(`a token of a named user that fails: ${what}`, async () => {
       const token = await make();
-      const error = await failure(createAccessTokenValidator({ ...options, ...extra })(token));
+      const error = await failure(createAccessTokenValidator({ ...options, ...extra?.() })(token));
       assertNothingPersonal(error, token);
     });
   }
