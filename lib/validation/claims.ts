@@ -11,7 +11,8 @@ import type { JWTPayload } from "jose";
  * @example Telling users and applications apart
  * ```ts
  * const claims = await validateAccessToken(token, options);
- * if (claims.idtyp === "app") {
+ * // Entra includes scp only in tokens of a user; idtyp is an optional claim. See also describeCaller.
+ * if (claims.scp.length === 0) {
  *   // app-only: authorise by claims.roles
  * } else {
  *   console.log(`user ${claims.oid} of tenant ${claims.tid} via app ${claims.clientAppId}`);
@@ -23,7 +24,7 @@ export interface AccessTokenClaims {
   readonly ver: "1.0" | "2.0";
   /** The issuer, already checked against the cloud and the token's tenant. */
   readonly iss: string;
-  /** The audience that matched this API: its client id or one of `audiences`. */
+  /** The audience that matched this API: its client id or, in a v1.0 token, one of `audiences`. */
   readonly aud: string;
   /** The tenant id (`tid`), lower-cased. */
   readonly tid: string;
@@ -31,13 +32,19 @@ export interface AccessTokenClaims {
   readonly oid: string | undefined;
   /** The subject (`sub`), pairwise per application. */
   readonly sub: string | undefined;
-  /** The delegated permissions (`scp`), split on spaces; empty for app-only tokens. */
+  /**
+   * The delegated permissions (`scp`), split on spaces; empty for app-only tokens, including an
+   * agent's, whose `scp` may be `/` ("unscoped").
+   */
   readonly scp: readonly string[];
   /** The app roles (`roles`); empty when the token has none. */
   readonly roles: readonly string[];
   /** The client application's id: `azp` in v2 tokens, `appid` in v1 tokens. */
   readonly clientAppId: string | undefined;
-  /** The identity type (`idtyp`): `"user"` or `"app"`, when the token says. */
+  /**
+   * The identity type (`idtyp`): `"user"` or `"app"`, when the token says. An optional claim that
+   * the API must request; do not rely on it (see {@link describeCaller}).
+   */
   readonly idtyp: string | undefined;
   /** Expiry, in seconds since the epoch (`exp`). */
   readonly exp: number;
@@ -72,7 +79,12 @@ export function toAccessTokenClaims(
   tid: string,
   aud: string,
 ): AccessTokenClaims {
-  const scp = typeof payload.scp === "string" ? payload.scp.split(" ").filter(Boolean) : [];
+  // App-only agent tokens carry `scp` empty or "/" (unscoped): Learn, "Token claims reference for
+  // agents" (https://learn.microsoft.com/entra/agent-id/agent-token-claims). Neither is a scope.
+  const scp =
+    typeof payload.scp === "string"
+      ? payload.scp.split(" ").filter((scope) => scope !== "" && scope !== "/")
+      : [];
   const roles: unknown = payload.roles;
   return Object.freeze({
     ver,

@@ -56,3 +56,37 @@ export function expectedIssuer(
 ): string {
   return version === "2.0" ? `${prefixes.v2}/${tid}/v2.0` : `${prefixes.v1}/${tid}/`;
 }
+
+/** The placeholder for the token's tenant in the issuers Entra publishes (`{tenantid}`). */
+const TENANT_TEMPLATE = "{tenantid}";
+
+/**
+ * Whether a signing key whose key set publishes `keyIssuer` may sign a token of tenant `tid` with
+ * issuer `iss`. Entra's key sets give each key an `issuer`, `https://login.microsoftonline.com/{tenantid}/v2.0`
+ * for the keys every tenant shares, or one tenant's issuer for keys only that tenant may use.
+ * With the token's tenant put in for `{tenantid}`, it must be the token's issuer or, since keys
+ * carry only v2.0 issuers, the v2.0 issuer of the token's tenant (a v1.0 token's `sts.windows.net`
+ * issuer never matches a key's). Keys without an `issuer` are not restricted.
+ *
+ * The rule is Microsoft.IdentityModel's `AadTokenValidationParametersExtension.ValidateIssuerSigningKey`
+ * (AzureAD/azure-activedirectory-identitymodel-extensions-for-dotnet,
+ * src/Microsoft.IdentityModel.Validators/AadTokenValidationParametersExtension.cs), which
+ * Microsoft.Identity.Web enables for every web API (`EnableAadSigningKeyIssuerValidation` in
+ * src/Microsoft.Identity.Web/WebApiExtensions/MicrosoftIdentityWebApiAuthenticationBuilderExtensions.cs).
+ *
+ * @param keyIssuer - the key's published issuer, if any
+ * @param prefixes - the cloud's issuer origins
+ * @param iss - the token's (already checked) issuer
+ * @param tid - the token's tenant id, as it appears in the token
+ * @internal
+ */
+export function signingKeyAllowsIssuer(
+  keyIssuer: string | undefined,
+  prefixes: IssuerPrefixes,
+  iss: string,
+  tid: string,
+): boolean {
+  if (keyIssuer === undefined) return true;
+  const effective = keyIssuer.split(TENANT_TEMPLATE).join(tid);
+  return effective === iss || effective === expectedIssuer(prefixes, "2.0", tid);
+}

@@ -4,6 +4,10 @@ import {
   customFetch,
   errors,
   type FetchImplementation,
+  type FlattenedJWSInput,
+  type JSONWebKeySet,
+  type CompactJWSHeaderParameters,
+  type JWSHeaderParameters,
   type JWTVerifyGetKey,
   type RemoteJWKSet,
 } from "jose";
@@ -79,15 +83,72 @@ function isTokenKeyMismatch(error: unknown): boolean {
   );
 }
 
+/** What a key resolution found out about the key, besides the key itself. @internal */
+export interface KeyFacts {
+  /**
+   * The `issuer` the key set publishes for the key (Entra's keys carry one, possibly with a
+   * `{tenantid}` placeholder), or `undefined` when it publishes none.
+   */
+  issuer: string | undefined;
+}
+
+/** A key resolver that also reports {@link KeyFacts} of the key it returns. @internal */
+export type KeyResolver = (
+  protectedHeader: CompactJWSHeaderParameters,
+  token: FlattenedJWSInput,
+  facts: KeyFacts,
+) => Promise<Awaited<ReturnType<JWTVerifyGetKey>>>;
+
+/** The published issuer of each resolved key object (`null`: none), found once per key. */
+const keyIssuers = new WeakMap<object, string | null>();
+
+/**
+ * The `issuer` published for the one RS256 signing key of the set that the header names (by
+ * `kid`), as jose selected it; `null` when there is none or the choice is not unique.
+ */
+function publishedIssuer(
+  jwks: JSONWebKeySet | undefined,
+  header: JWSHeaderParameters,
+): string | null {
+  const { kid } = header;
+  const candidates = (jwks?.keys ?? []).filter(
+    (jwk) =>
+      jwk.kty === "RSA" &&
+      (kid === undefined || jwk.kid === kid) &&
+      (jwk.use === undefined || jwk.use === "sig") &&
+      (jwk.alg === undefined || jwk.alg === "RS256"),
+  );
+  const only: Record<string, unknown> | undefined =
+    candidates.length === 1 ? candidates[0] : undefined;
+  const issuer = only?.issuer;
+  return typeof issuer === "string" && issuer.trim() !== "" ? issuer : null;
+}
+
+/** The current key set of a resolver that exposes one (jose's local and remote sets do). */
+function keySetOf(resolver: JWTVerifyGetKey): (() => JSONWebKeySet | undefined) | undefined {
+  const candidate = resolver as { jwks?: unknown };
+  if (typeof candidate.jwks !== "function") return undefined;
+  const jwks = candidate.jwks as () => unknown;
+  return () => {
+    const set = jwks.call(resolver);
+    return typeof set === "object" && set !== null && Array.isArray((set as JSONWebKeySet).keys)
+      ? (set as JSONWebKeySet)
+      : undefined;
+  };
+}
+
 /**
  * The key resolver for a key source. Remote key sets are downloaded lazily, cached, and shared
  * between validators with identical settings; an unknown `kid` triggers at most one download per
  * cooldown. Failures to obtain any keys are rethrown as {@link SigningKeysUnavailable}.
  *
+ * It reports the `issuer` the key set publishes for the returned key in `facts`; for a custom
+ * resolver, only when it exposes its key set as jose's do (a `jwks()` method).
+ *
  * @param source - the resolved key source
  * @internal
  */
-export function createKeyResolver(source: ResolvedKeySource): JWTVerifyGetKey {
+export function createKeyResolver(source: ResolvedKeySource): KeyResolver {
   let resolver: JWTVerifyGetKey;
   switch (source.kind) {
     case "resolver":
@@ -100,12 +161,24 @@ export function createKeyResolver(source: ResolvedKeySource): JWTVerifyGetKey {
       resolver = remoteSet(source);
       break;
   }
-  return async (protectedHeader, token) => {
+  const keySet = keySetOf(resolver);
+  return async (protectedHeader, token, facts) => {
+    let key: Awaited<ReturnType<JWTVerifyGetKey>>;
     try {
-      return await resolver(protectedHeader, token);
+      key = await resolver(protectedHeader, token);
     } catch (error) {
       if (isTokenKeyMismatch(error)) throw error;
       throw new SigningKeysUnavailable(error);
     }
+    if (keySet !== undefined && typeof key === "object") {
+      let issuer = keyIssuers.get(key);
+      if (issuer === undefined) {
+        // Once per key object: jose imports each published key once, so this runs on key rotation.
+        issuer = publishedIssuer(keySet(), protectedHeader);
+        keyIssuers.set(key, issuer);
+      }
+      facts.issuer = issuer ?? undefined;
+    }
+    return key;
   };
 }

@@ -1,6 +1,7 @@
 import type { FetchImplementation, JSONWebKeySet, JWTVerifyGetKey } from "jose";
 import { isGuid, resolveAuthority, type ResolvedAuthority } from "../authority.js";
 import { configurationError } from "../errors.js";
+import { DEFAULT_MAX_TOKEN_BYTES } from "../token-limits.js";
 import { issuerPrefixes, type IssuerPrefixes } from "./issuer.js";
 
 /** Extra certificate authorities to trust, in PEM, for fetching the signing keys over https. */
@@ -37,11 +38,16 @@ export type AccessTokenKeySource = JWTVerifyGetKey | JSONWebKeySet | string | UR
  * ```
  */
 export interface AccessTokenValidationOptions {
-  /** This web API's application (client) id, a GUID. Tokens whose `aud` is it are accepted. */
+  /**
+   * This web API's application (client) id, a GUID. It is the only audience (`aud`) of a v2.0
+   * token, and an accepted one of a v1.0 token.
+   */
   readonly clientId: string | undefined;
   /**
-   * Other accepted audiences besides `clientId`, such as this API's application ID URI. v1 tokens
-   * usually carry the application ID URI as `aud`, v2 tokens the client id.
+   * This API's application ID URIs, accepted as the audience (`aud`) of **v1.0** tokens besides
+   * `clientId`. A v2.0 token's audience is always the client id, so these never apply to it.
+   * Give this when the App ID URI is not the default `api://<clientId>` (for example
+   * `https://api.contoso.com`).
    *
    * @defaultValue `["api://<clientId>"]`
    */
@@ -119,10 +125,37 @@ export interface AccessTokenValidationOptions {
    */
   readonly requiredScopes?: readonly string[] | undefined;
   /**
-   * App roles the token must **all** carry in its `roles` claim. With `requiredScopes` as well, both
-   * requirements apply.
+   * App roles the token must **all** carry in its `roles` claim. With `requiredScopes` as well,
+   * `permissionMatch` says whether both requirements apply or either one suffices.
    */
   readonly requiredRoles?: readonly string[] | undefined;
+  /**
+   * How `requiredScopes` and `requiredRoles` combine when both are given:
+   *
+   * - `"all"`: the token must carry every required scope **and** every required role (for example
+   *   a delegated token whose user was assigned an app role);
+   * - `"scopes-or-roles"`: Microsoft.Identity.Web's "scope or app permission": a delegated token
+   *   passes with every required scope, an application token with every required role.
+   *
+   * @defaultValue `"all"`
+   */
+  readonly permissionMatch?: "all" | "scopes-or-roles" | undefined;
+  /**
+   * Accept tokens that carry neither a scope (`scp`) nor an app role (`roles`). Such a token comes
+   * from an application that was granted nothing on this API, so by default it is refused, as
+   * Microsoft.Identity.Web refuses it (IDW10201). Set this only when the API authorises callers
+   * itself, by an access-control list of client or object ids.
+   *
+   * @defaultValue `false`
+   */
+  readonly allowTokensWithoutScopesOrRoles?: boolean | undefined;
+  /**
+   * The largest token accepted, in bytes. A larger one is refused before it is decoded, hashed or
+   * checked, and before any signing keys are downloaded. Entra's access tokens are a few kilobytes.
+   *
+   * @defaultValue 16384
+   */
+  readonly maxTokenBytes?: number | undefined;
 }
 
 /** How the signing keys are found, once the options are checked. @internal */
@@ -141,7 +174,10 @@ export type ResolvedKeySource =
 
 /** Validated, frozen options. @internal */
 export interface ResolvedValidationOptions {
-  readonly audiences: readonly string[];
+  /** The client id, lower-cased: the audience of v2.0 tokens. */
+  readonly clientId: string;
+  /** The audiences accepted in v1.0 tokens: the client id and the App ID URIs. */
+  readonly v1Audiences: readonly string[];
   readonly authority: ResolvedAuthority;
   readonly issuers: IssuerPrefixes;
   readonly allowedTenants: ReadonlySet<string> | undefined;
@@ -149,6 +185,9 @@ export interface ResolvedValidationOptions {
   readonly clockSkewMs: number;
   readonly requiredScopes: readonly string[];
   readonly requiredRoles: readonly string[];
+  readonly permissionMatch: "all" | "scopes-or-roles";
+  readonly allowTokensWithoutScopesOrRoles: boolean;
+  readonly maxTokenBytes: number;
 }
 
 /** RFC 6749 scope-token characters: also safe inside a `WWW-Authenticate` quoted string. */
@@ -159,6 +198,28 @@ function duration(value: unknown, option: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     throw configurationError(option, "must be a non-negative number of milliseconds.");
+  }
+  return value;
+}
+
+function flag(value: unknown, option: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw configurationError(option, "must be true or false.");
+  return value;
+}
+
+function permissionMatch(value: unknown): "all" | "scopes-or-roles" {
+  if (value === undefined) return "all";
+  if (value !== "all" && value !== "scopes-or-roles") {
+    throw configurationError("permissionMatch", 'must be "all" or "scopes-or-roles".');
+  }
+  return value;
+}
+
+function maxTokenBytes(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_TOKEN_BYTES;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+    throw configurationError("maxTokenBytes", "must be a positive whole number of bytes.");
   }
   return value;
 }
@@ -332,7 +393,8 @@ export function resolveValidationOptions(
   }
 
   return Object.freeze({
-    audiences: Object.freeze([...new Set([client, ...audiences])]),
+    clientId: client,
+    v1Audiences: Object.freeze([...new Set([client, ...audiences])]),
     authority,
     issuers: issuerPrefixes(authority),
     allowedTenants,
@@ -340,5 +402,11 @@ export function resolveValidationOptions(
     clockSkewMs: duration(input.clockSkewMs, "clockSkewMs", 60_000),
     requiredScopes: scopeList(input.requiredScopes, "requiredScopes", "scopes"),
     requiredRoles: scopeList(input.requiredRoles, "requiredRoles", "app roles"),
+    permissionMatch: permissionMatch(input.permissionMatch),
+    allowTokensWithoutScopesOrRoles: flag(
+      input.allowTokensWithoutScopesOrRoles,
+      "allowTokensWithoutScopesOrRoles",
+    ),
+    maxTokenBytes: maxTokenBytes(input.maxTokenBytes),
   });
 }

@@ -1,23 +1,27 @@
 import { errors } from "jose";
 import { OnBehalfOfError } from "../errors.js";
 import { SigningKeysUnavailable } from "./key-source.js";
+import { sanitizedCause } from "./safe-cause.js";
 
 /** Errors raised because the signing keys could not be obtained; see {@link isSigningKeyFailure}. */
 const signingKeyFailures = new WeakSet<OnBehalfOfError>();
 
 /**
  * An `ERR_OBO_ACCESS_TOKEN_INVALID` error. The message says which check failed; it never contains
- * the token or values taken from it.
+ * the token or values taken from it. The cause is attached as {@link sanitizedCause} copies it:
+ * its kind and message, never the claims or the token.
  *
  * @param message - which check failed
  * @param cause - the original failure
+ * @param token - the token being validated, kept out of the cause's messages
  * @internal
  */
-export function invalidToken(message: string, cause?: unknown): OnBehalfOfError {
+export function invalidToken(message: string, cause?: unknown, token?: string): OnBehalfOfError {
+  const safe = cause === undefined ? undefined : sanitizedCause(cause, token);
   return new OnBehalfOfError(
     "ERR_OBO_ACCESS_TOKEN_INVALID",
     message,
-    cause === undefined ? {} : { cause },
+    safe === undefined ? {} : { cause: safe },
   );
 }
 
@@ -35,16 +39,18 @@ function describeClaimFailure(claim: string, reason: string): string {
 
 /**
  * Translates a failure of jose's `jwtVerify` (or of the key resolver) into an
- * `ERR_OBO_ACCESS_TOKEN_INVALID` error with jose's error as `cause`.
+ * `ERR_OBO_ACCESS_TOKEN_INVALID` error with a sanitized copy of jose's error as `cause`.
  *
  * @param error - what `jwtVerify` threw
+ * @param token - the token being validated
  * @internal
  */
-export function fromVerifyError(error: unknown): OnBehalfOfError {
+export function fromVerifyError(error: unknown, token: string): OnBehalfOfError {
   if (error instanceof SigningKeysUnavailable) {
     const wrapped = invalidToken(
       "The signing keys could not be retrieved, so the access token cannot be checked.",
       error.cause,
+      token,
     );
     signingKeyFailures.add(wrapped);
     return wrapped;
@@ -67,7 +73,7 @@ export function fromVerifyError(error: unknown): OnBehalfOfError {
   } else {
     message = "The access token could not be verified.";
   }
-  return invalidToken(message, error);
+  return invalidToken(message, error, token);
 }
 
 /**

@@ -158,6 +158,26 @@ describe("requireAccessToken", () => {
       assert.match(other.challenge ?? "", /error_description="[^"]*\(tid\)\."$/);
     });
 
+    it("answers 401 invalid_token for a token with neither scp nor roles, and lets it through when allowed", async () => {
+      const token = await mint(key, { claims: { scp: undefined, idtyp: "app" } });
+      const answer = await call(url, `Bearer ${token}`);
+      assert.equal(answer.status, 401);
+      assert.match(
+        answer.challenge ?? "",
+        /error="invalid_token", error_description="[^"]*neither a scope/,
+      );
+      const acl = await start({ allowTokensWithoutScopesOrRoles: true });
+      assert.equal((await call(acl, `Bearer ${token}`)).status, 200);
+    });
+
+    it("answers 401 invalid_token for a token over maxTokenBytes", async () => {
+      const small = await start({ maxTokenBytes: 1024 });
+      const token = await mint(key, { claims: { pad: "x".repeat(1024) } });
+      const answer = await call(small, `Bearer ${token}`);
+      assert.equal(answer.status, 401);
+      assert.match(String(answer.body.error_description), /larger than the 1024 bytes/);
+    });
+
     it("answers 403 insufficient_scope with the required scopes", async () => {
       const token = await mint(key, { claims: { scp: "access_as_user" } });
       const answer = await call(url, `Bearer ${token}`);

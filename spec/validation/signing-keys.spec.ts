@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import nock from "nock";
-import { errors, type FetchImplementation } from "jose";
+import { createLocalJWKSet, errors, type FetchImplementation } from "jose";
 import { createAccessTokenValidator } from "../../lib/validation/index.js";
 import { API_CLIENT_ID, OTHER_TENANT, TENANT } from "../support/tokens.js";
 import { refused } from "./support/assertions.js";
@@ -220,6 +220,76 @@ describe("signing keys", () => {
       );
       for (const token of forged) await refused(validate(token), token, INVALID, /kid/);
       assert.equal(server.requests(), 1);
+    });
+  });
+
+  describe("the issuer each published key is reserved for (multi-tenant APIs)", () => {
+    const COMMON_ISSUER = "https://login.microsoftonline.com/{tenantid}/v2.0";
+    const withIssuer = (key: TestKey, issuer: string) => ({ ...key.jwk, issuer });
+    const multi = { clientId: API_CLIENT_ID, tenantId: "organizations" };
+
+    it("accepts a key published for every tenant ({tenantid}) for v2.0 and v1.0 tokens of any tenant", async () => {
+      const validate = createAccessTokenValidator({
+        ...multi,
+        jwks: { keys: [withIssuer(keyA, COMMON_ISSUER)] },
+      });
+      for (const tid of [TENANT, OTHER_TENANT]) {
+        assert.equal((await validate(await mint(keyA, { tid }))).tid, tid);
+        assert.equal((await validate(await mint(keyA, { tid, ver: "1.0" }))).tid, tid);
+      }
+    });
+
+    it("refuses a token of another tenant signed with a key reserved for one tenant", async () => {
+      const validate = createAccessTokenValidator({
+        ...multi,
+        jwks: {
+          keys: [
+            withIssuer(keyA, `https://login.microsoftonline.com/${TENANT}/v2.0`),
+            withIssuer(keyB, COMMON_ISSUER),
+          ],
+        },
+      });
+      assert.equal((await validate(await mint(keyA, { tid: TENANT }))).tid, TENANT);
+      assert.equal((await validate(await mint(keyA, { tid: TENANT, ver: "1.0" }))).tid, TENANT);
+      for (const ver of ["2.0", "1.0"] as const) {
+        const token = await mint(keyA, { tid: OTHER_TENANT, ver });
+        await refused(
+          validate(token),
+          token,
+          INVALID,
+          /key that its key set reserves for another issuer/,
+        );
+      }
+      assert.equal((await validate(await mint(keyB, { tid: OTHER_TENANT }))).tid, OTHER_TENANT);
+    });
+
+    it("checks the issuer of downloaded keys too", async () => {
+      const server = await startJwksServer([
+        withIssuer(keyA, `https://login.microsoftonline.com/${TENANT}/v2.0`),
+      ]);
+      servers.push(server);
+      const validate = createAccessTokenValidator({ ...multi, jwks: `${server.origin}/keys` });
+      assert.equal((await validate(await mint(keyA, { tid: TENANT }))).tid, TENANT);
+      const token = await mint(keyA, { tid: OTHER_TENANT });
+      await refused(validate(token), token, INVALID, /reserves for another issuer/);
+    });
+
+    it("leaves keys without an issuer (or with an empty one) usable by every tenant", async () => {
+      const validate = createAccessTokenValidator({
+        ...multi,
+        jwks: { keys: [keyA.jwk, withIssuer(keyB, " ")] },
+      });
+      assert.equal((await validate(await mint(keyA, { tid: OTHER_TENANT }))).tid, OTHER_TENANT);
+      assert.equal((await validate(await mint(keyB, { tid: OTHER_TENANT }))).tid, OTHER_TENANT);
+    });
+
+    it("reads the issuer through a custom resolver that exposes its key set (jose's sets do)", async () => {
+      const published = {
+        keys: [withIssuer(keyA, `https://login.microsoftonline.com/${TENANT}/v2.0`)],
+      };
+      const validate = createAccessTokenValidator({ ...multi, jwks: createLocalJWKSet(published) });
+      const token = await mint(keyA, { tid: OTHER_TENANT });
+      await refused(validate(token), token, INVALID, /reserves for another issuer/);
     });
   });
 

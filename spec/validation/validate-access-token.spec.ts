@@ -91,7 +91,10 @@ describe("validateAccessToken", () => {
           nbf: undefined,
         },
       });
-      const claims = await validateAccessToken(token, options);
+      const claims = await validateAccessToken(token, {
+        ...options,
+        allowTokensWithoutScopesOrRoles: true,
+      });
       assert.deepEqual(claims.scp, []);
       assert.deepEqual(claims.roles, []);
       assert.equal(claims.oid, undefined);
@@ -191,7 +194,7 @@ describe("validateAccessToken", () => {
     it("a token for another audience, including a Microsoft Graph token", async () => {
       const other = await mint(key, { claims: { aud: "dddddddd-0000-4000-8000-00000000000d" } });
       const error = await refused(validateAccessToken(other, options), other, INVALID, /\(aud\)/);
-      assert.ok(error.cause instanceof errors.JWTClaimValidationFailed);
+      assert.match(error.message, new RegExp(`must be ${API_CLIENT_ID}\\.$`));
       const graph = await mint(key, { claims: { aud: "https://graph.microsoft.com" } });
       await refused(validateAccessToken(graph, options), graph, INVALID, /\(aud\)/);
     });
