@@ -95,16 +95,19 @@ describe("agent legs: other failures", () => {
     assert.ok(error.cause instanceof Error);
   });
 
-  it("consent missing for the agent identity is interaction required on the obo leg", async () => {
+  it("consent missing for the agent identity (AADSTS82014) says an administrator must grant it, not sign in again", async () => {
     const alice = await userToken({ oid: "alice", tid: TENANT });
     new FakeAgentEntra().expect(1);
-    mockTokenError(400, entraError("invalid_grant", 65001, { suberror: "consent_required" }));
+    // Agents cannot be granted consent interactively: Entra answers AADSTS82014
+    // (https://learn.microsoft.com/entra/agent-id/agent-on-behalf-of-oauth-flow), not 65001.
+    mockTokenError(400, entraError("invalid_grant", 82014));
     const error = await rejectsWithCode(
       agentProvider({ agentIdentity: AGENT_A }).getAccessToken({ userAssertion: alice }),
-      "ERR_OBO_INTERACTION_REQUIRED",
+      "ERR_OBO_TOKEN_REQUEST_FAILED",
     );
     assert.equal(error.leg, "obo");
-    assert.equal(error.suberror, "consent_required");
+    assert.equal(error.aadsts, 82014);
+    assert.match(error.message, /administrator must grant/);
     assert.equal(error.claims, undefined);
   });
 });
