@@ -82,7 +82,12 @@ async function route(
           res,
           200,
           endpoint === "jwks"
-            ? { keys: [ctx.key.jwk] }
+            ? {
+                // Entra's key sets name, per key, the issuer it signs for, with the tenant as a
+                // template (https://login.microsoftonline.com/common/discovery/v2.0/keys); token
+                // validators check it (Microsoft.IdentityModel's ValidateIssuerSigningKey).
+                keys: [{ ...ctx.key.jwk, issuer: `${ctx.origin}/{tenantid}/v2.0` }],
+              }
             : openIdConfiguration(ctx.origin, tenant?.id ?? segment.toLowerCase(), tenant?.id),
           { "cache-control": "max-age=86400, private" },
         );

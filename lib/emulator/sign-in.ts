@@ -29,7 +29,10 @@ export interface SignInOptions {
    * @defaultValue the emulator's `tokenLifetimeSeconds`
    */
   readonly expiresInSeconds?: number;
-  /** Write the API's client id (default) or its app ID URI as `aud`. */
+  /**
+   * Write the API's client id (default) or its app ID URI as `aud`. An app ID URI audience makes
+   * the token a v1.0 token, as Entra only writes one there.
+   */
   readonly audience?: "clientId" | "appIdUri";
   /**
    * The client app the user signed in to (`azp`).

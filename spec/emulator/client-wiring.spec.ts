@@ -55,10 +55,17 @@ describe("emulator TLS and client wiring", () => {
     const response = await fetch(`${emulator().origin}/contoso.example/discovery/v2.0/keys`, {
       dispatcher: emulator().dispatcher,
     } as RequestInit);
-    const jwks = (await response.json()) as { keys: { kid: string; kty: string; use: string }[] };
+    const jwks = (await response.json()) as {
+      keys: { kid: string; kty: string; use: string; issuer: string }[];
+    };
     assert.equal(jwks.keys.length, 1);
     assert.equal(jwks.keys[0]?.kty, "RSA");
     assert.equal(jwks.keys[0].use, "sig");
+    assert.equal(
+      jwks.keys[0].issuer,
+      `${emulator().origin}/{tenantid}/v2.0`,
+      "Entra's per-key issuer",
+    );
   });
 
   it("lets a child process trust it through NODE_EXTRA_CA_CERTS", async () => {

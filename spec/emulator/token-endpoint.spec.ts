@@ -146,6 +146,7 @@ describe("emulator token endpoint", () => {
         audience: "appIdUri",
       });
       assert.equal(claimsOf(byUri).aud, `api://${api().clientId}`);
+      assert.equal(claimsOf(byUri).ver, "1.0", "Entra writes an app ID URI only in v1.0 tokens");
       const ok = await apiClient().acquireTokenOnBehalfOf({
         oboAssertion: byUri,
         scopes: [GRAPH_DEFAULT],

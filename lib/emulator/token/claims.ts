@@ -55,7 +55,12 @@ export interface UserTokenSpec extends TimeClaims {
   readonly client: App;
   readonly clientAuth: ClientAuthMethod;
   readonly resource: Resource;
-  /** The audience to write: the resource's default, or its app ID URI. */
+  /**
+   * The audience to write: the resource's default, or its app ID URI. An app ID URI makes the
+   * token v1.0: "In v2.0 tokens, this value is always the client ID of the API. In v1.0 tokens, it
+   * can be the client ID or the resource URI used in the request"
+   * (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference, `aud`).
+   */
   readonly audience?: string;
   readonly scopes: readonly string[];
   readonly clientCapabilities: boolean;
@@ -74,7 +79,8 @@ export interface UserTokenSpec extends TimeClaims {
  */
 export function userAccessTokenClaims(spec: UserTokenSpec): JWTPayload {
   const { user, client, resource } = spec;
-  const version = resource.tokenVersion;
+  const version =
+    spec.audience !== undefined && spec.audience !== resource.audience ? 1 : resource.tokenVersion;
   const claims: Record<string, unknown> = {
     aud: spec.audience ?? resource.audience,
     iss: issuerOf(spec.origin, spec.tenantId, version),
