@@ -4,4 +4,4 @@
  * claim instead of the list, so real tokens stay far below this. A larger one is refused before it
  * is hashed, decoded or sent anywhere.
  */
-export const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
+export const DEFAULT_MAX_TOKEN_BYTES: number = 16 * 1024;

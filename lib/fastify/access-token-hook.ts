@@ -40,7 +40,7 @@ export type AccessTokenHook = (
  *
  * @param options - what to accept, as for `createAccessTokenValidator`, and the realm
  * @returns the hook
- * @throws {@link OnBehalfOfError} `ERR_OBO_CONFIGURATION` when an option is invalid
+ * @throws `OnBehalfOfError` `ERR_OBO_CONFIGURATION` when an option is invalid
  *
  * @example
  * ```ts
