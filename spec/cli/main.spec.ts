@@ -53,4 +53,16 @@ describe("graph-obo-auth command line", () => {
     assert.match(child.stdout, /expired/);
     assert.ok(!child.stdout.includes(token));
   });
+
+  it("runs inside a clone as `npm run diagnose --`, where npx finds no installed bin", async () => {
+    const token = await userToken({ oid: "alice", tid: TENANT, expSeconds: -3600 });
+    const child = spawnSync(
+      process.platform === "win32" ? "npm.cmd" : "npm",
+      ["run", "--silent", "diagnose", "--", "--stdin", "--client-id", API_CLIENT_ID],
+      { input: token, encoding: "utf8" },
+    );
+    assert.equal(child.status, 1, child.stderr);
+    assert.match(child.stdout, /expired/);
+    assert.ok(!child.stdout.includes(token));
+  });
 });
