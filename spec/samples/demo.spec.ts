@@ -18,7 +18,7 @@ describe("npm run demo (the README's first command)", function () {
     assert.equal(result.status, 0, `demo failed:\n${result.stdout}\n${result.stderr}`);
     for (const step of [
       "1. Users sign in",
-      "2. The same, as a Microsoft Entra agent identity",
+      "2. The same, as the Microsoft Entra agent identity",
       "3. Conditional Access",
       "4. alice's session is revoked",
       // The third Graph call per user is shown, the agent identity named, the failure explained.
