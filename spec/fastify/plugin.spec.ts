@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { decodeJwt } from "jose";
 import {
   OnBehalfOfAuthenticationProvider,
+  OnBehalfOfError,
   createGraphClient,
   currentUserAssertion,
   parseClaimsChallenge,
@@ -188,8 +189,7 @@ describe("graph-obo-auth/fastify with the real fastify, against the emulator", f
   });
 
   it("leaves errors to the app's error handler, set before or after it, and lets it opt in", async () => {
-    const interaction = async () => {
-      const { OnBehalfOfError } = await import("graph-obo-auth");
+    const interaction = () => {
       throw new OnBehalfOfError("ERR_OBO_INTERACTION_REQUIRED", "MFA", { claims: "{}" });
     };
     const before = Fastify();

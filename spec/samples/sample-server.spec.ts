@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import type { Readable } from "node:stream";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { once } from "node:events";
 
 interface Started {
@@ -11,8 +12,9 @@ interface Started {
 }
 
 /** Starts a sample server as `npm run sample` does, and reads the `try:` lines it prints. */
-async function startServer(script: string): Promise<Started> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0" };
+async function startServer(script: string, coverage: string): Promise<Started> {
+  // The child's coverage maps differently and would corrupt c8's merge: send it elsewhere.
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0", NODE_V8_COVERAGE: coverage };
   delete env.API_CLIENT_ID;
   const child = spawn(process.execPath, ["--import", "tsx", script], {
     env,
@@ -40,7 +42,11 @@ for (const script of ["samples/express-api/server.ts", "samples/fastify-api/serv
     this.timeout(30_000);
 
     it("offers a working token for /me and for /agent/*, and deletes them when stopped", async () => {
-      const { child, tries } = await startServer(script);
+      const coverage = mkdtempSync(join(tmpdir(), "sample-coverage-"));
+      after(() => {
+        rmSync(coverage, { recursive: true, force: true });
+      });
+      const { child, tries } = await startServer(script, coverage);
       try {
         assert.deepEqual(
           tries.map(({ url }) => new URL(url).pathname),
