@@ -18,6 +18,12 @@ import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-grap
 import { createGraphServiceClient, GraphRequestAdapter } from "@microsoft/msgraph-sdk";
 import "@microsoft/msgraph-sdk-users";
 import { bearerTokenAuthenticationPolicy } from "@azure/core-rest-pipeline";
+import type { FastifyInstance } from "fastify";
+import {
+  fastifyOnBehalfOf,
+  replyWithClaimsChallenge,
+  requireAccessTokenHook,
+} from "../../lib/fastify/index.js";
 import type { OnBehalfOfAuthenticationProvider } from "../../lib/index.js";
 import {
   asTokenCredential,
@@ -150,4 +156,25 @@ export async function tokenCredential(provider: OnBehalfOfAuthenticationProvider
   asTokenCredential(provider, { scopes: ["User.Read"] });
   // @ts-expect-error a TokenCredential that may return null is not an OnBehalfOfTokenCredential
   accept<OnBehalfOfTokenCredential>(null as unknown as TokenCredential);
+}
+
+export async function fastifyPlugin(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyOnBehalfOf);
+  await app.register(fastifyOnBehalfOf, { claimsChallenge: false });
+  const auth = requireAccessTokenHook({ clientId: AGENT, tenantId: "organizations" });
+  // The hook fits typed routes and encapsulated contexts; request.auth is the claims.
+  app.get<{ Params: { id: string } }>("/users/:id", { onRequest: auth }, (request) => ({
+    id: request.params.id,
+    oid: request.auth?.oid,
+  }));
+  app.post("/x", { preHandler: auth }, () => ({}));
+  await app.register((scope, _options, done) => {
+    scope.addHook("onRequest", auth);
+    done();
+  });
+  app.setErrorHandler((error, _request, reply) => {
+    if (!replyWithClaimsChallenge(error, reply)) void reply.code(500).send();
+  });
+  // @ts-expect-error claimsChallenge is a boolean
+  await app.register(fastifyOnBehalfOf, { claimsChallenge: "yes" });
 }
