@@ -68,6 +68,7 @@ export {
   withAgentIdentity,
   withAgentUser,
   withoutAgentIdentity,
+  withTokenOptions,
   type AgentRequestOptions,
   type AgentIdentityRequestOptions,
   type PlainRequestOptions,

@@ -65,21 +65,27 @@ async function run(emulator: Emulator, api: SampleApi, base: string): Promise<vo
     signedIn.set(upn, token);
     const me = await profile(base, "/me", token);
     const manager = await profile(base, "/me/manager", token);
-    await profile(base, "/me", token); // again: served from the cache
+    const again = await profile(base, "/me", token);
     out(`   ${upn.padEnd(24)} /me → ${describe(me)}`);
     out(`   ${"".padEnd(24)} /me/manager → ${describe(manager)}`);
+    out(`   ${"".padEnd(24)} /me again → ${describe(again)} (its Graph token from the cache)`);
   }
   const apiStats = api.apiProvider.stats();
   out();
   out(
-    `   Graph calls: ${callers.length * 3}; On-Behalf-Of token requests sent: ${apiStats.tokenRequests}; ` +
-      `served from the cache: ${apiStats.hits}.`,
+    `   Graph calls: ${callers.length * 3} (3 per user); On-Behalf-Of token requests sent: ${apiStats.tokenRequests} ` +
+      `(one per user); served from the cache: ${apiStats.hits}.`,
   );
   if (apiStats.tokenRequests !== callers.length)
     throw new DemoFailure("expected one token request per user");
 
   out();
-  out("2. The same, as a Microsoft Entra agent identity acting on behalf of the user.");
+  out(
+    `2. The same, as the Microsoft Entra agent identity ${apps.agent.clientId} acting on behalf of the user`,
+  );
+  out(
+    `   (the API's agent provider is the agent identity blueprint ${apps.blueprint.clientId}, with agentIdentity set).`,
+  );
   out();
   const agentCallers = [users.alice, users.bob];
   for (const upn of agentCallers) {
@@ -90,7 +96,14 @@ async function run(emulator: Emulator, api: SampleApi, base: string): Promise<vo
   }
   const agentStats = api.agentProvider?.stats();
   const exchangeTokens = emulator.count({ endpoint: "token", flow: "exchange_token" });
+  const asAgent = emulator.count({ endpoint: "graph", clientId: apps.agent.clientId });
   out();
+  out(
+    `   Graph saw ${asAgent} calls whose token was issued to the agent identity ${apps.agent.clientId}.`,
+  );
+  if (asAgent !== agentCallers.length * 2) {
+    throw new DemoFailure("expected every /agent/* Graph call to act as the agent identity");
+  }
   out(
     `   Token requests: ${agentStats?.tokenRequests ?? 0} (${exchangeTokens} exchange token T1 for the agent, shared by both ` +
       `users; ${agentCallers.length} agent On-Behalf-Of); served from the cache: ${agentStats?.hits ?? 0}.`,
@@ -135,8 +148,14 @@ async function run(emulator: Emulator, api: SampleApi, base: string): Promise<vo
   out(
     `   emulator: ${tokenRequests(emulator)} token requests, ${emulator.count({ endpoint: "graph" })} Graph requests`,
   );
-  out(`   API provider:   ${JSON.stringify(api.apiProvider.stats())}`);
+  const finalStats = api.apiProvider.stats();
+  out(`   API provider:   ${JSON.stringify(finalStats)}`);
   out(`   agent provider: ${JSON.stringify(api.agentProvider?.stats())}`);
+  out(
+    `   The API provider's "failures":${finalStats.failures} is dan's MFA refusal in step 3, expected: ` +
+      "Entra refused the exchange until dan signs in again.",
+  );
+  if (finalStats.failures !== 1) throw new DemoFailure("expected exactly the one MFA refusal");
 }
 
 const emulator = await startEmulator();

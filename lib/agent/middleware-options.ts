@@ -1,4 +1,5 @@
 import { AuthenticationHandlerOptions } from "@microsoft/microsoft-graph-client";
+import type { OnBehalfOfTokenOptions } from "../on-behalf-of-authentication-provider.js";
 import type { AgentUser } from "./agent-selection.js";
 
 /** Per-request options that can go with an agent identity choice. */
@@ -109,4 +110,31 @@ export function withoutAgentIdentity(
   options: PlainRequestOptions = {},
 ): AuthenticationHandlerOptions {
   return handlerOptions({ ...options, agentIdentity: null });
+}
+
+/**
+ * Graph request options with any of the provider's per-request token options, typed: `scopes`,
+ * `userAssertion`, `claims`, `abortSignal` and the agent choices `agentIdentity` (`null` opts out
+ * of the default), `tokenKind`, `agentUser` and `tenantId`.
+ *
+ * @remarks
+ * The Graph client types the second argument of `new AuthenticationHandlerOptions(...)` as its own
+ * `AuthenticationProviderOptions`, which knows only `scopes`, so TypeScript refuses
+ * `{ agentIdentity }` there (TS2353). This builds the same object with the provider's
+ * {@link OnBehalfOfTokenOptions} type; the choices are validated when the token is requested
+ * (`ERR_OBO_CONFIGURATION` before any network call).
+ *
+ * @param options - the per-request options of `OnBehalfOfAuthenticationProvider.getAccessToken`
+ * @returns options for `graph.api(...).middlewareOptions([...])`
+ *
+ * @example
+ * ```ts
+ * await graph
+ *   .api("/me/messages")
+ *   .middlewareOptions([withTokenOptions({ scopes: ["Mail.Read"], agentIdentity: AGENT_ID })])
+ *   .get();
+ * ```
+ */
+export function withTokenOptions(options: OnBehalfOfTokenOptions): AuthenticationHandlerOptions {
+  return handlerOptions(options);
 }

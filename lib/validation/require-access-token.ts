@@ -1,26 +1,8 @@
-import { configurationError, isOnBehalfOfError } from "../errors.js";
-import { createLogger, type Logger } from "../logger.js";
 import { runWithUserAssertion } from "../request-context.js";
-import { bearerChallenge, bearerToken, type BearerChallenge } from "./bearer.js";
+import { accessTokenGate, type RequireAccessTokenOptions } from "./access-token-gate.js";
 import type { AccessTokenClaims } from "./claims.js";
-import { resolveValidationOptions, type AccessTokenValidationOptions } from "./options.js";
-import { isSigningKeyFailure } from "./token-errors.js";
-import { validatorFor } from "./validate-access-token.js";
 
-/** Options of {@link requireAccessToken}: those of the validation, and how to answer. */
-export interface RequireAccessTokenOptions extends AccessTokenValidationOptions {
-  /**
-   * The `realm` of the `WWW-Authenticate` challenges. Must not contain `"` or `\`.
-   *
-   * @defaultValue `""`
-   */
-  readonly realm?: string | undefined;
-  /**
-   * Where to log refused requests (`verbose`) and failures to obtain the signing keys (`warn`).
-   * Never receives a token.
-   */
-  readonly logger?: Logger | undefined;
-}
+export type { RequireAccessTokenOptions } from "./access-token-gate.js";
 
 /**
  * The part of an incoming request the middleware reads and writes. Express's `Request` and Node's
@@ -62,42 +44,6 @@ export type AccessTokenMiddleware = (
   res: AccessTokenResponse,
   next: (error?: unknown) => void,
 ) => void;
-
-interface Refusal {
-  readonly status: 401 | 403;
-  readonly challenge: BearerChallenge;
-  readonly body: { readonly error: string; readonly error_description: string };
-}
-
-function refuse(res: AccessTokenResponse, refusal: Refusal): void {
-  res.statusCode = refusal.status;
-  res.setHeader("WWW-Authenticate", bearerChallenge(refusal.challenge));
-  res.setHeader("Content-Type", "application/json; charset=utf-8");
-  res.setHeader("Cache-Control", "no-store");
-  res.end(JSON.stringify(refusal.body));
-}
-
-/** The messages along an error's cause chain, for the log. */
-function reasons(error: unknown): string {
-  const messages: string[] = [];
-  let current = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    messages.push(current.message);
-    current = current.cause;
-  }
-  return messages.length === 0 ? "an unknown failure" : messages.join(": ");
-}
-
-function checkRealm(realm: unknown): string {
-  if (realm === undefined) return "";
-  if (typeof realm !== "string" || /[^\x20\x21\x23-\x5B\x5D-\x7E]/.test(realm)) {
-    throw configurationError(
-      "realm",
-      'must be a string of printable ASCII characters other than " and \\.',
-    );
-  }
-  return realm;
-}
 
 /**
  * An Express middleware that lets a request through only with a valid access token for this API,
@@ -141,59 +87,20 @@ function checkRealm(realm: unknown): string {
  * ```
  */
 export function requireAccessToken(options: RequireAccessTokenOptions): AccessTokenMiddleware {
-  const resolved = resolveValidationOptions(options);
-  const realm = checkRealm(options.realm);
-  if (options.logger !== undefined && typeof options.logger !== "object") {
-    throw configurationError(
-      "logger",
-      "must be an object with error, warn, info and verbose methods.",
-    );
-  }
-  const log = createLogger(options.logger, "graph-obo-auth: requireAccessToken");
-  const validate = validatorFor(resolved);
-  const scope = resolved.requiredScopes;
-
+  const gate = accessTokenGate(options, "graph-obo-auth: requireAccessToken");
   return (req, res, next) => {
-    const token = bearerToken(req.headers.authorization);
-    if (token === undefined) {
-      log.verbose("request refused: no bearer token");
-      refuse(res, {
-        status: 401,
-        challenge: { realm },
-        body: {
-          error: "unauthorized",
-          error_description: "An access token is required: send Authorization: Bearer <token>.",
-        },
-      });
-      return;
-    }
-    validate(token)
-      .then(
-        (claims) => {
-          req.auth = claims;
-          runWithUserAssertion(token, next);
-        },
-        (error: unknown) => {
-          if (isSigningKeyFailure(error) || !isOnBehalfOfError(error)) {
-            log.warn(`cannot validate access tokens: ${reasons(error)}`);
-            next(error);
-            return;
-          }
-          log.verbose(`request refused: ${error.message}`);
-          const insufficient = error.code === "ERR_OBO_ACCESS_TOKEN_INSUFFICIENT_SCOPE";
-          const code = insufficient ? "insufficient_scope" : "invalid_token";
-          refuse(res, {
-            status: insufficient ? 403 : 401,
-            challenge: {
-              realm,
-              error: code,
-              description: error.message,
-              ...(insufficient ? { scope } : {}),
-            },
-            body: { error: code, error_description: error.message },
-          });
-        },
-      )
+    gate(req.headers.authorization)
+      .then((outcome) => {
+        if (outcome.pass) {
+          req.auth = outcome.claims;
+          runWithUserAssertion(outcome.token, next);
+          return;
+        }
+        const { status, headers, body } = outcome.refusal;
+        res.statusCode = status;
+        for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+        res.end(JSON.stringify(body));
+      }, next)
       .catch(next);
   };
 }

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { main } from "../../lib/cli/main.js";
 import { API_CLIENT_ID, TENANT, userToken } from "../support/tokens.js";
 
@@ -49,6 +52,21 @@ describe("graph-obo-auth command line", () => {
         encoding: "utf8",
       },
     );
+    assert.equal(child.status, 1, child.stderr);
+    assert.match(child.stdout, /expired/);
+    assert.ok(!child.stdout.includes(token));
+  });
+
+  it("runs inside a clone as `npm run diagnose --`, where npx finds no installed bin", async () => {
+    const coverage = mkdtempSync(join(tmpdir(), "diagnose-coverage-"));
+    const token = await userToken({ oid: "alice", tid: TENANT, expSeconds: -3600 });
+    const child = spawnSync(
+      process.platform === "win32" ? "npm.cmd" : "npm",
+      ["run", "--silent", "diagnose", "--", "--stdin", "--client-id", API_CLIENT_ID],
+      // The child's coverage maps differently and would corrupt c8's merge: send it elsewhere.
+      { input: token, encoding: "utf8", env: { ...process.env, NODE_V8_COVERAGE: coverage } },
+    );
+    rmSync(coverage, { recursive: true, force: true });
     assert.equal(child.status, 1, child.stderr);
     assert.match(child.stdout, /expired/);
     assert.ok(!child.stdout.includes(token));

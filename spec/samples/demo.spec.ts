@@ -18,9 +18,15 @@ describe("npm run demo (the README's first command)", function () {
     assert.equal(result.status, 0, `demo failed:\n${result.stdout}\n${result.stderr}`);
     for (const step of [
       "1. Users sign in",
-      "2. The same, as a Microsoft Entra agent identity",
+      "2. The same, as the Microsoft Entra agent identity",
       "3. Conditional Access",
       "4. alice's session is revoked",
+      // The third Graph call per user is shown, the agent identity named, the failure explained.
+      "/me again → Alice Adams (Software Engineer) (its Graph token from the cache)",
+      "Graph calls: 6 (3 per user)",
+      "agent identity a6e00000-0000-4000-8000-000000000005 acting on behalf of the user",
+      "Graph saw 4 calls whose token was issued to the agent identity",
+      `"failures":1 is dan's MFA refusal in step 3, expected`,
       "Demo finished",
     ]) {
       assert.ok(result.stdout.includes(step), `missing "${step}" in:\n${result.stdout}`);

@@ -10,18 +10,25 @@ import type {
   RequestOption,
 } from "@microsoft/kiota-abstractions";
 import { AzureIdentityAuthenticationProvider } from "@microsoft/kiota-authentication-azure";
-import type {
+import {
   AuthenticationHandlerOptions,
-  AuthenticationProvider as GraphAuthenticationProvider,
+  type AuthenticationProvider as GraphAuthenticationProvider,
 } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js";
 import { createGraphServiceClient, GraphRequestAdapter } from "@microsoft/msgraph-sdk";
 import "@microsoft/msgraph-sdk-users";
 import { bearerTokenAuthenticationPolicy } from "@azure/core-rest-pipeline";
+import type { FastifyInstance } from "fastify";
+import {
+  fastifyOnBehalfOf,
+  replyWithClaimsChallenge,
+  requireAccessTokenHook,
+} from "../../lib/fastify/index.js";
 import type { OnBehalfOfAuthenticationProvider } from "../../lib/index.js";
 import {
   asTokenCredential,
   withAgentIdentity,
+  withTokenOptions,
   type AccessTokenLike,
   type GetTokenOptionsLike,
   type OnBehalfOfTokenCredential,
@@ -47,6 +54,28 @@ export function graphV3(provider: OnBehalfOfAuthenticationProvider): void {
   accept<GraphAuthenticationProvider>(provider);
   accept<AuthenticationHandlerOptions>(withAgentIdentity(AGENT));
   void provider.getAccessToken({ scopes: ["User.Read"], agentIdentity: null });
+  // Every per-request option, typed, as the README shows them.
+  accept<AuthenticationHandlerOptions>(
+    withTokenOptions({
+      scopes: ["Mail.Read"],
+      userAssertion: "token",
+      claims: '{"access_token":{}}',
+      abortSignal: new AbortController().signal,
+      agentIdentity: AGENT,
+      tokenKind: "agent-user",
+      agentUser: { upn: "agent@contoso.com" },
+      tenantId: "11111111-1111-4111-8111-111111111111",
+    }),
+  );
+  accept<AuthenticationHandlerOptions>(withTokenOptions({ agentIdentity: null }));
+  // The Graph client's own constructor types its options as scopes only (the README's TS2353) ...
+  // @ts-expect-error 'agentIdentity' does not exist in type 'AuthenticationProviderOptions'
+  new AuthenticationHandlerOptions(undefined, { agentIdentity: AGENT });
+  // ... and withTokenOptions checks the values.
+  // @ts-expect-error tokenKind is one of "obo", "app-only", "agent-user"
+  withTokenOptions({ tokenKind: "delegated" });
+  // @ts-expect-error an agent user is named by upn or objectId, not both
+  withTokenOptions({ agentUser: { upn: "agent@contoso.com", objectId: AGENT } });
   // @ts-expect-error tokenKind is one of "obo", "app-only", "agent-user"
   void provider.getAccessToken({ tokenKind: "delegated" });
   // @ts-expect-error a Kiota provider is not a Graph v3 provider
@@ -92,7 +121,7 @@ export async function tokenCredential(provider: OnBehalfOfAuthenticationProvider
     asTokenCredential(provider, { agentIdentity: AGENT, agentUser: { upn: "agent@contoso.com" } }),
   );
   // ... and what its consumers take: the Graph v3 adapter (through @azure/identity's re-export),
-  // Kiota's (through @azure/core-auth 1.11, nested) and the Azure core pipeline's policy.
+  // Kiota's (its @azure/core-auth ^1.11 overridden to the same 1.10.x: 1.11 needs Node 22) and the Azure core pipeline's policy.
   new TokenCredentialAuthenticationProvider(credential, {
     scopes: ["https://graph.microsoft.com/.default"],
   });
@@ -127,4 +156,25 @@ export async function tokenCredential(provider: OnBehalfOfAuthenticationProvider
   asTokenCredential(provider, { scopes: ["User.Read"] });
   // @ts-expect-error a TokenCredential that may return null is not an OnBehalfOfTokenCredential
   accept<OnBehalfOfTokenCredential>(null as unknown as TokenCredential);
+}
+
+export async function fastifyPlugin(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyOnBehalfOf);
+  await app.register(fastifyOnBehalfOf, { claimsChallenge: false });
+  const auth = requireAccessTokenHook({ clientId: AGENT, tenantId: "organizations" });
+  // The hook fits typed routes and encapsulated contexts; request.auth is the claims.
+  app.get<{ Params: { id: string } }>("/users/:id", { onRequest: auth }, (request) => ({
+    id: request.params.id,
+    oid: request.auth?.oid,
+  }));
+  app.post("/x", { preHandler: auth }, () => ({}));
+  await app.register((scope, _options, done) => {
+    scope.addHook("onRequest", auth);
+    done();
+  });
+  app.setErrorHandler((error, _request, reply) => {
+    if (!replyWithClaimsChallenge(error, reply)) void reply.code(500).send();
+  });
+  // @ts-expect-error claimsChallenge is a boolean
+  await app.register(fastifyOnBehalfOf, { claimsChallenge: "yes" });
 }
