@@ -48,7 +48,7 @@ import {
 import { isPromiseLike, raceSignal } from "./promises.js";
 import { currentUserAssertion } from "./request-context.js";
 import { normalizeScopes, scopesKey } from "./scopes.js";
-import { checkUserAssertion, cleanUserAssertion } from "./user-assertion.js";
+import { checkUserAssertion, cleanUserAssertion, refuseOversized } from "./user-assertion.js";
 
 /**
  * Per-request options. The Graph client passes them from
@@ -213,12 +213,7 @@ function isFinalRefusal(error: unknown): boolean {
  * is refused before it is hashed.
  */
 function hashAssertion(assertion: string, maxTokenBytes: number): string {
-  if (assertion.length > maxTokenBytes) {
-    throw new OnBehalfOfError(
-      "ERR_OBO_USER_ASSERTION_MALFORMED",
-      `The user assertion is larger than maxTokenBytes (${maxTokenBytes} bytes). Pass the access token the caller sent in its Authorization header.`,
-    );
-  }
+  refuseOversized(assertion, maxTokenBytes);
   return hash("sha256", assertion, "base64url");
 }
 

@@ -68,6 +68,17 @@ function malformed(problem: string, cause?: unknown): OnBehalfOfError {
   );
 }
 
+/**
+ * Refuses an assertion longer than `maxTokenBytes`, before it is hashed or decoded.
+ *
+ * @internal
+ */
+export function refuseOversized(assertion: string, maxTokenBytes: number): void {
+  if (assertion.length > maxTokenBytes) {
+    throw malformed(`is larger than maxTokenBytes (${maxTokenBytes} bytes).`);
+  }
+}
+
 /** jose's errors may carry the decoded claims (personal data): keep the kind and message only. */
 function describeJoseError(cause: unknown): string {
   return cause instanceof Error ? `${cause.name}: ${cause.message}` : "decoding failed";
@@ -91,9 +102,7 @@ export function checkUserAssertion(
   nowMs: number,
   rules: AssertionRules,
 ): UserAssertionInfo {
-  if (assertion.length > rules.maxTokenBytes) {
-    throw malformed(`is larger than maxTokenBytes (${rules.maxTokenBytes} bytes).`);
-  }
+  refuseOversized(assertion, rules.maxTokenBytes);
   if (!JWS_COMPACT.test(assertion)) {
     throw malformed("is not a signed JWT (three base64url segments, the last one the signature).");
   }

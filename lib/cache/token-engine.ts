@@ -178,7 +178,7 @@ export class TokenEngine<R> {
     }
     this.#replayRefusal(call);
     if (claims === undefined) {
-      const found = cache.peek === undefined ? cache.get(call.key) : this.#secondLevel(call.key);
+      const found = cache.get(call.key);
       const entry = isPromiseLike<CachedToken | undefined>(found)
         ? await this.#safeGet(found)
         : found;
@@ -190,10 +190,6 @@ export class TokenEngine<R> {
     const { promise, joined } = this.#fill(call, request, claims === undefined ? "miss" : "claims");
     this.#count(joined ? "coalesced" : "misses");
     return (await promise).accessToken;
-  }
-
-  #secondLevel(key: string): CachedToken | undefined | PromiseLike<CachedToken | undefined> {
-    return this.#options.cache.get(key);
   }
 
   #replayRefusal(call: EngineCall<R>): void {
