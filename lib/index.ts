@@ -14,6 +14,7 @@ export type {
   MsalAuthorityOptions,
   RetryOptions,
 } from "./options.js";
+export type { CloudOptions } from "./authority.js";
 export type { ClientCertificate, ClientAssertionProvider } from "./msal/credentials.js";
 export {
   OnBehalfOfError,
