@@ -31,6 +31,7 @@ export { runWithUserAssertion, currentUserAssertion } from "./request-context.js
 export {
   claimsChallengeResponse,
   parseClaimsChallenge,
+  type ClaimsChallengeOptions,
   type ClaimsChallengeResponse,
 } from "./challenge/claims-challenge.js";
 export {
