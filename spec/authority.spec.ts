@@ -213,4 +213,20 @@ describe("sovereign clouds through msal-node", () => {
       assert.equal(entra.requests[0].form.scope, exchange);
     });
   }
+
+  it("login.usgovcloudapi.net: On-Behalf-Of goes to MSAL's preferred US Government host for graph.microsoft.us", async () => {
+    // msal-common's hard-coded instance metadata lists login.usgovcloudapi.net as an alias of
+    // login.microsoftonline.us (its preferred_network).
+    const exchanges = mockOboEndpoint({ host: "https://login.microsoftonline.us" });
+    const provider = new OnBehalfOfAuthenticationProvider({
+      clientId: API_CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      authority: `https://login.usgovcloudapi.net/${TENANT}`,
+    });
+    await provider.getAccessToken({
+      userAssertion: await userToken({ oid: "alice", tid: TENANT }),
+    });
+    assert.equal(exchanges.length, 1);
+    assert.equal(exchanges[0]?.form.scope?.split(" ")[0], "https://graph.microsoft.us/.default");
+  });
 });
