@@ -10,41 +10,152 @@ export interface CloudInfo {
   readonly tokenExchangeScope: string;
 }
 
+/**
+ * The cloud of a sign-in host this package does not know (the `cloud` option): its Microsoft
+ * Graph and its token-exchange audience. Required for such a host, since guessing the public
+ * cloud's values would fail late, at Entra (AADSTS70022204) or at Graph.
+ */
+export interface CloudOptions {
+  /**
+   * Microsoft Graph's base URL in that cloud, for example `"https://graph.microsoft.us"`. Its
+   * `/.default` scope is the default scope of Graph requests.
+   */
+  readonly graphEndpoint: string;
+  /**
+   * The token-exchange scope of federated credentials and agent identity blueprints in that
+   * cloud, for example `"api://AzureADTokenExchangeUSGov/.default"`.
+   */
+  readonly tokenExchangeScope: string;
+}
+
 const PUBLIC_CLOUD: CloudInfo = {
   loginHost: "login.microsoftonline.com",
   graphEndpoint: "https://graph.microsoft.com",
   tokenExchangeScope: "api://AzureADTokenExchange/.default",
 };
 
-/** The clouds this package knows, keyed by sign-in host. @internal */
+const US_GOVERNMENT: CloudInfo = {
+  loginHost: "login.microsoftonline.us",
+  graphEndpoint: "https://graph.microsoft.us",
+  tokenExchangeScope: "api://AzureADTokenExchangeUSGov/.default",
+};
+
+const CHINA: CloudInfo = {
+  loginHost: "login.chinacloudapi.cn",
+  graphEndpoint: "https://microsoftgraph.chinacloudapi.cn",
+  tokenExchangeScope: "api://AzureADTokenExchangeChina/.default",
+};
+
+/**
+ * The clouds this package knows, keyed by sign-in host (aliases included).
+ *
+ * Sign-in hosts, their aliases and token-exchange audiences: MSAL.NET's design
+ * (AzureAD/microsoft-authentication-library-for-dotnet docs/fic-token-exchange-auto-resolution-design.md,
+ * table "Cloud Entry / Authority Aliases / TokenExchangeAudience") and Microsoft.Identity.Web
+ * (AzureAD/microsoft-identity-web src/Microsoft.Identity.Web.TokenAcquisition/TokenAcquirerExtensions.cs,
+ * `GetFicTokenAsync`: `api://AzureADTokenExchangeFrance/.default` for Bleu,
+ * `api://AzureADTokenExchangeGermany/.default` for the German cloud). The same hosts are in
+ * msal-common's hard-coded instance metadata (`authority/AuthorityMetadata`).
+ *
+ * Graph endpoints: the built-in environments of Microsoft Graph PowerShell (`Get-MgEnvironment`:
+ * Global `https://graph.microsoft.com`, USGov `https://graph.microsoft.us`, China
+ * `https://microsoftgraph.chinacloudapi.cn`, BleuCloud `https://graph.svc.sovcloud.fr`,
+ * DelosCloud `https://graph.svc.sovcloud.de`),
+ * https://learn.microsoft.com/powershell/module/microsoft.graph.authentication/connect-mggraph.
+ * US Government DoD shares `login.microsoftonline.us` but has its own Graph
+ * (`https://dod-graph.microsoft.us`): give it with the `cloud` option.
+ *
+ * @internal
+ */
 const KNOWN_CLOUDS: ReadonlyMap<string, CloudInfo> = new Map<string, CloudInfo>([
   ["login.microsoftonline.com", PUBLIC_CLOUD],
   ["login.windows.net", PUBLIC_CLOUD],
+  ["login.microsoft.com", PUBLIC_CLOUD],
+  ["login.microsoftonline.us", US_GOVERNMENT],
+  ["login.usgovcloudapi.net", { ...US_GOVERNMENT, loginHost: "login.usgovcloudapi.net" }],
+  ["login.chinacloudapi.cn", CHINA],
+  ["login.partner.microsoftonline.cn", { ...CHINA, loginHost: "login.partner.microsoftonline.cn" }],
   [
-    "login.microsoftonline.us",
+    "login.sovcloud-identity.fr",
     {
-      loginHost: "login.microsoftonline.us",
-      graphEndpoint: "https://graph.microsoft.us",
-      tokenExchangeScope: "api://AzureADTokenExchangeUSGov/.default",
+      loginHost: "login.sovcloud-identity.fr",
+      graphEndpoint: "https://graph.svc.sovcloud.fr",
+      tokenExchangeScope: "api://AzureADTokenExchangeFrance/.default",
     },
   ],
   [
-    "login.chinacloudapi.cn",
+    "login.sovcloud-identity.de",
     {
-      loginHost: "login.chinacloudapi.cn",
-      graphEndpoint: "https://microsoftgraph.chinacloudapi.cn",
-      tokenExchangeScope: "api://AzureADTokenExchangeChina/.default",
-    },
-  ],
-  [
-    "login.partner.microsoftonline.cn",
-    {
-      loginHost: "login.partner.microsoftonline.cn",
-      graphEndpoint: "https://microsoftgraph.chinacloudapi.cn",
-      tokenExchangeScope: "api://AzureADTokenExchangeChina/.default",
+      loginHost: "login.sovcloud-identity.de",
+      graphEndpoint: "https://graph.svc.sovcloud.de",
+      tokenExchangeScope: "api://AzureADTokenExchangeGermany/.default",
     },
   ],
 ]);
+
+/**
+ * The cloud of a sign-in host (`host` or `host:port`, any case), or `undefined` when this package
+ * does not know it.
+ *
+ * @internal
+ */
+export function knownCloudOf(host: string): CloudInfo | undefined {
+  return KNOWN_CLOUDS.get(host.toLowerCase());
+}
+
+/** The origin of a bare https URL (no credentials, path, query or fragment), else `undefined`. */
+function httpsOrigin(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  const bare =
+    url.protocol === "https:" &&
+    url.username === "" &&
+    url.password === "" &&
+    url.search === "" &&
+    url.hash === "" &&
+    url.pathname === "/";
+  return bare ? url.origin : undefined;
+}
+
+const EXCHANGE_SCOPE = /^api:\/\/[^\s/?#]+\/\.default$/i;
+
+/**
+ * Checks the `cloud` option.
+ *
+ * @param value - the option's value
+ * @param loginHost - the authority's host
+ * @internal
+ */
+export function resolveCloudOption(value: unknown, loginHost: string): CloudInfo {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw configurationError(
+      "cloud",
+      'must be an object { graphEndpoint, tokenExchangeScope }, e.g. { graphEndpoint: "https://graph.microsoft.us", tokenExchangeScope: "api://AzureADTokenExchangeUSGov/.default" }.',
+    );
+  }
+  const { graphEndpoint, tokenExchangeScope } = value as Partial<
+    Record<keyof CloudOptions, unknown>
+  >;
+  const graph = httpsOrigin(graphEndpoint);
+  if (graph === undefined) {
+    throw configurationError(
+      "cloud.graphEndpoint",
+      'must be the https origin of Microsoft Graph in that cloud, with no path, e.g. "https://graph.microsoft.us".',
+    );
+  }
+  if (typeof tokenExchangeScope !== "string" || !EXCHANGE_SCOPE.test(tokenExchangeScope)) {
+    throw configurationError(
+      "cloud.tokenExchangeScope",
+      'must be the cloud\'s token-exchange scope, "api://<audience>/.default", e.g. "api://AzureADTokenExchangeUSGov/.default".',
+    );
+  }
+  return Object.freeze({ loginHost, graphEndpoint: graph, tokenExchangeScope });
+}
 
 /** Tenants that stand for "any organisation": the request goes to the caller's own tenant. */
 const MULTI_TENANT = new Set(["organizations", "common"]);
@@ -67,7 +178,11 @@ export interface ResolvedAuthority {
   readonly tenant: string;
   /** True when the tenant is `organizations` or `common`: requests go to the caller's `tid`. */
   readonly multiTenant: boolean;
-  /** The cloud, when the host is a known Microsoft cloud; otherwise the public cloud's defaults. */
+  /**
+   * The cloud: the `cloud` option when given, else the known cloud of the host. Only when the
+   * caller asked for no cloud (`requireCloud` false: inbound validation, the claims challenge),
+   * an unknown host gets the public cloud's values, which such callers never read.
+   */
   readonly cloud: CloudInfo;
   /** Whether the host is one this package knows (no metadata needed by MSAL). */
   readonly knownCloud: boolean;
@@ -91,16 +206,26 @@ function validateTenant(tenant: string, option: string): string {
   );
 }
 
+/** How {@link resolveAuthority} settles the cloud. @internal */
+export interface CloudSettings {
+  /** The `cloud` option, unchecked. */
+  readonly cloud?: unknown;
+  /** When true, an unknown host without a `cloud` option is a configuration error. */
+  readonly requireCloud?: boolean;
+}
+
 /**
- * Resolves `tenantId` and `authority` into one authority.
+ * Resolves `tenantId` and `authority` (and the `cloud` option) into one authority.
  *
  * @param tenantId - the `tenantId` option
  * @param authority - the `authority` option: `https://host/tenant`, or `https://host` with `tenantId`
+ * @param settings - the `cloud` option, and whether a cloud is required
  * @internal
  */
 export function resolveAuthority(
   tenantId: string | undefined,
   authority: string | undefined,
+  settings: CloudSettings = {},
 ): ResolvedAuthority {
   if (tenantId !== undefined && typeof tenantId !== "string") {
     throw configurationError("tenantId", "must be a string.");
@@ -116,7 +241,7 @@ export function resolveAuthority(
       );
     }
     const tenant = validateTenant(tenantId, "tenantId");
-    return build("https://login.microsoftonline.com", tenant);
+    return build("https://login.microsoftonline.com", tenant, settings);
   }
   let url: URL;
   try {
@@ -158,18 +283,33 @@ export function resolveAuthority(
   } else {
     throw configurationError("tenantId", 'is required when "authority" has no tenant segment.');
   }
-  return build(url.origin, tenant);
+  return build(url.origin, tenant, settings);
 }
 
-function build(origin: string, tenant: string): ResolvedAuthority {
+function build(origin: string, tenant: string, settings: CloudSettings): ResolvedAuthority {
   const host = new URL(origin).host.toLowerCase();
   const known = KNOWN_CLOUDS.get(host);
+  let cloud: CloudInfo;
+  if (settings.cloud !== undefined) {
+    cloud = resolveCloudOption(settings.cloud, host);
+  } else if (known !== undefined) {
+    cloud = known;
+  } else if (settings.requireCloud === true) {
+    // An unknown host is not the public cloud: its Graph and its exchange audience would be
+    // guessed wrong and fail late (AADSTS70022204, or Graph refusing the token's audience).
+    throw configurationError(
+      "cloud",
+      `is required for the sign-in host "${host}", which is not a Microsoft cloud this package knows: give { graphEndpoint, tokenExchangeScope } of that cloud (the emulator's providerOptions() does).`,
+    );
+  } else {
+    cloud = PUBLIC_CLOUD;
+  }
   return {
     origin,
     host,
     tenant,
     multiTenant: MULTI_TENANT.has(tenant),
-    cloud: known ?? PUBLIC_CLOUD,
+    cloud,
     knownCloud: known !== undefined,
   };
 }

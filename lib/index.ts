@@ -14,6 +14,7 @@ export type {
   MsalAuthorityOptions,
   RetryOptions,
 } from "./options.js";
+export type { CloudOptions } from "./authority.js";
 export type { ClientCertificate, ClientAssertionProvider } from "./msal/credentials.js";
 export {
   OnBehalfOfError,
@@ -30,6 +31,7 @@ export { runWithUserAssertion, currentUserAssertion } from "./request-context.js
 export {
   claimsChallengeResponse,
   parseClaimsChallenge,
+  type ClaimsChallengeOptions,
   type ClaimsChallengeResponse,
 } from "./challenge/claims-challenge.js";
 export {

@@ -1,6 +1,11 @@
 import type { NodeSystemOptions } from "@azure/msal-node";
 import { agentId } from "./agent/agent-selection.js";
-import { isGuid, resolveAuthority, type ResolvedAuthority } from "./authority.js";
+import {
+  isGuid,
+  resolveAuthority,
+  type CloudOptions,
+  type ResolvedAuthority,
+} from "./authority.js";
 import { configurationError } from "./errors.js";
 import type { TokenCache } from "./cache/token-cache.js";
 import type { TokenCacheEvent } from "./cache/token-engine.js";
@@ -55,6 +60,16 @@ export interface OnBehalfOfAuthenticationProviderOptions {
    * @defaultValue `https://login.microsoftonline.com/<tenantId>`
    */
   readonly authority?: string | undefined;
+  /**
+   * The cloud of a sign-in host this package does not know: its Microsoft Graph endpoint and its
+   * token-exchange scope. Required for such a host (`ERR_OBO_CONFIGURATION` otherwise); for a
+   * known host it replaces the host's defaults (for example US Government DoD's Graph,
+   * `https://dod-graph.microsoft.us`, which shares `login.microsoftonline.us`).
+   *
+   * @defaultValue the cloud of the `authority` host: public, US Government, China, France
+   * (Bleu) or Germany (Delos)
+   */
+  readonly cloud?: CloudOptions | undefined;
   /** A client secret (development; prefer a certificate or a federated assertion in production). */
   readonly clientSecret?: string | undefined;
   /** A certificate credential. */
@@ -275,7 +290,10 @@ export function resolveOptions(input: OnBehalfOfAuthenticationProviderOptions): 
   if (!isGuid(clientId)) {
     throw configurationError("clientId", "must be the application (client) id, a GUID.");
   }
-  const authority = resolveAuthority(input.tenantId, input.authority);
+  const authority = resolveAuthority(input.tenantId, input.authority, {
+    cloud: input.cloud,
+    requireCloud: true,
+  });
   const credential = resolveCredential(input);
   const scopes =
     input.scopes === undefined

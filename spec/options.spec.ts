@@ -8,6 +8,10 @@ import {
 import { API_CLIENT_ID, CLIENT_SECRET, TENANT } from "./support/tokens.js";
 
 const base = { clientId: API_CLIENT_ID, tenantId: TENANT, clientSecret: CLIENT_SECRET };
+const EXAMPLE_CLOUD = {
+  graphEndpoint: "https://graph.example.test",
+  tokenExchangeScope: "api://ExampleExchange/.default",
+};
 const rsaPem = generateKeyPairSync("rsa", { modulusLength: 2048 })
   .privateKey.export({ type: "pkcs8", format: "pem" })
   .toString();
@@ -57,9 +61,29 @@ describe("OnBehalfOfAuthenticationProvider options", () => {
       "tenantId",
     ],
     [
-      "unknown host without knownAuthorities",
+      "unknown host without a cloud",
       { ...base, tenantId: undefined, authority: `https://login.example.test/${TENANT}` },
+      "cloud",
+    ],
+    [
+      "unknown host without knownAuthorities",
+      {
+        ...base,
+        tenantId: undefined,
+        authority: `https://login.example.test/${TENANT}`,
+        cloud: EXAMPLE_CLOUD,
+      },
       "msalAuthorityOptions",
+    ],
+    [
+      "a cloud whose Graph endpoint is not https",
+      { ...base, cloud: { ...EXAMPLE_CLOUD, graphEndpoint: "http://graph.example.test" } },
+      "cloud.graphEndpoint",
+    ],
+    [
+      "a cloud whose exchange scope is not api://…/.default",
+      { ...base, cloud: { ...EXAMPLE_CLOUD, tokenExchangeScope: "api://ExampleExchange" } },
+      "cloud.tokenExchangeScope",
     ],
     ["no credential", { clientId: API_CLIENT_ID, tenantId: TENANT }, "clientSecret"],
     ["two credentials", { ...base, clientAssertion: "x" }, "clientAssertion"],
@@ -186,6 +210,7 @@ describe("OnBehalfOfAuthenticationProvider options", () => {
       {
         ...base,
         authority: "https://localhost:8443",
+        cloud: EXAMPLE_CLOUD,
         msalAuthorityOptions: { knownAuthorities: ["localhost:8443"] },
       },
     ],

@@ -1,3 +1,4 @@
+import { resolveAuthority } from "../authority.js";
 import { OnBehalfOfError, isOnBehalfOfError } from "../errors.js";
 
 /** The HTTP answer a web API sends its client when the user must sign in again. */
@@ -22,7 +23,35 @@ export interface ClaimsChallengeResponse {
   };
 }
 
-const AUTHORIZATION_URI = "https://login.microsoftonline.com/common/oauth2/authorize";
+/**
+ * Where the client is sent to sign in: the same `tenantId` / `authority` as the provider's, so the
+ * challenge's `authorization_uri` names the provider's cloud and tenant.
+ */
+export interface ClaimsChallengeOptions {
+  /** The provider's `tenantId`: a tenant id, a domain, or `organizations`/`common`. */
+  readonly tenantId?: string | undefined;
+  /**
+   * The provider's `authority`, which selects the cloud, for example
+   * `https://login.microsoftonline.us/<tenant>`.
+   */
+  readonly authority?: string | undefined;
+}
+
+/**
+ * The challenge's `authorization_uri`: `<cloud>/<tenant>/oauth2/authorize`, the shape Microsoft
+ * Graph sends in its own claims challenges (https://learn.microsoft.com/entra/identity-platform/claims-challenge,
+ * "authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\""), with the
+ * provider's cloud and tenant instead of the public cloud's `/common`. With no options, the
+ * public cloud's `/common`, as before.
+ *
+ * @internal
+ */
+export function authorizationUri(options: ClaimsChallengeOptions | undefined): string {
+  if (options === undefined || (options.tenantId === undefined && options.authority === undefined))
+    return "https://login.microsoftonline.com/common/oauth2/authorize";
+  const authority = resolveAuthority(options.tenantId, options.authority);
+  return `${authority.origin}/${authority.tenant}/oauth2/authorize`;
+}
 
 function quoted(value: string): string {
   return value.replace(/[\\"]/g, "").replace(/[\r\n]+/g, " ");
@@ -40,16 +69,26 @@ function quoted(value: string): string {
  * When Entra sent no claims (for example consent is missing), the header carries
  * `error="interaction_required"` and the client must sign the user in interactively.
  *
+ * The header's `authorization_uri` is built from `options`, the provider's `tenantId` and
+ * `authority`: pass them (any other provider option is ignored) so that a US Government or
+ * single-tenant API does not point its clients at the public cloud's `/common`. A bad `tenantId`
+ * or `authority` throws `ERR_OBO_CONFIGURATION`.
+ *
  * @param error - anything caught; only interaction-required errors produce a challenge
+ * @param options - the provider's `tenantId` and/or `authority`
  * @returns the response to send, or `undefined` when `error` is not an interaction-required error
  *
  * @example
  * ```ts
- * const challenge = claimsChallengeResponse(error);
+ * const challenge = claimsChallengeResponse(error, providerOptions);
  * if (challenge) return res.status(challenge.status).set(challenge.headers).json(challenge.body);
  * ```
  */
-export function claimsChallengeResponse(error: unknown): ClaimsChallengeResponse | undefined {
+export function claimsChallengeResponse(
+  error: unknown,
+  options?: ClaimsChallengeOptions,
+): ClaimsChallengeResponse | undefined {
+  const uri = authorizationUri(options);
   if (!isOnBehalfOfError(error, "ERR_OBO_INTERACTION_REQUIRED")) return undefined;
   const details = {
     ...(error.aadsts === undefined ? {} : { aadsts: error.aadsts }),
@@ -62,7 +101,7 @@ export function claimsChallengeResponse(error: unknown): ClaimsChallengeResponse
     return {
       status: 401,
       headers: {
-        "WWW-Authenticate": `Bearer realm="", authorization_uri="${AUTHORIZATION_URI}", error="insufficient_claims", claims="${claims}"`,
+        "WWW-Authenticate": `Bearer realm="", authorization_uri="${uri}", error="insufficient_claims", claims="${claims}"`,
       },
       body: { error: "insufficient_claims", error_description: description, ...details },
     };
@@ -70,7 +109,7 @@ export function claimsChallengeResponse(error: unknown): ClaimsChallengeResponse
   return {
     status: 401,
     headers: {
-      "WWW-Authenticate": `Bearer realm="", authorization_uri="${AUTHORIZATION_URI}", error="interaction_required", error_description="${quoted(description)}"`,
+      "WWW-Authenticate": `Bearer realm="", authorization_uri="${uri}", error="interaction_required", error_description="${quoted(description)}"`,
     },
     body: { error: "interaction_required", error_description: description, ...details },
   };

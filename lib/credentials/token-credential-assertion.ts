@@ -1,8 +1,13 @@
+import { knownCloudOf } from "../authority.js";
 import { configurationError, OnBehalfOfError } from "../errors.js";
 import type * as AzureIdentity from "@azure/identity";
 import type { ClientAssertionProvider } from "../msal/credentials.js";
 
-/** The token-exchange audiences of federated credentials, per cloud. */
+/**
+ * The token-exchange audiences of federated credentials, per cloud (AzureAD/microsoft-authentication-library-for-dotnet
+ * docs/fic-token-exchange-auto-resolution-design.md; AzureAD/microsoft-identity-web
+ * src/Microsoft.Identity.Web.TokenAcquisition/TokenAcquirerExtensions.cs).
+ */
 export const TOKEN_EXCHANGE_SCOPES = {
   /** Public cloud. */
   public: "api://AzureADTokenExchange/.default",
@@ -10,6 +15,10 @@ export const TOKEN_EXCHANGE_SCOPES = {
   usgov: "api://AzureADTokenExchangeUSGov/.default",
   /** China (21Vianet). */
   china: "api://AzureADTokenExchangeChina/.default",
+  /** France (Bleu). */
+  france: "api://AzureADTokenExchangeFrance/.default",
+  /** Germany (Delos). */
+  germany: "api://AzureADTokenExchangeGermany/.default",
 } as const;
 
 /** A cloud with its own token-exchange audience. */
@@ -32,9 +41,12 @@ export interface AssertionAccessToken {
 /** Options of the federated client assertion helpers. */
 export interface FederatedAssertionOptions {
   /**
-   * The cloud, which selects the token-exchange audience.
+   * The cloud, which selects the token-exchange audience. Needed only where the token endpoint's
+   * host does not tell it (a sign-in host this package does not know, given with the provider's
+   * `cloud` option: give `scope` then).
    *
-   * @defaultValue `"public"`
+   * @defaultValue the cloud of the token endpoint MSAL passes to the callback, that is the
+   * provider's `authority`
    */
   readonly cloud?: FederationCloud | undefined;
   /** An explicit scope instead of the cloud's `api://AzureADTokenExchange…/.default`. */
@@ -49,8 +61,12 @@ export interface FederatedAssertionOptions {
 
 /**
  * Turns any Azure `TokenCredential` into a `clientAssertion` callback: it asks the credential for
- * a token for the token-exchange audience (`api://AzureADTokenExchange/.default`, or the cloud's
- * variant) and caches it until shortly before it expires. Concurrent callers share one request.
+ * a token for the token-exchange audience of the cloud the token request goes to (from the token
+ * endpoint MSAL passes: `api://AzureADTokenExchange/.default` for the public cloud,
+ * `api://AzureADTokenExchangeUSGov/.default` for US Government, and so on) and caches it until
+ * shortly before it expires. Concurrent callers share one request. A token endpoint on a host this
+ * package does not know needs `scope`: the callback fails with `ERR_OBO_CONFIGURATION`, before
+ * asking the credential.
  *
  * @param credential - for example a `ManagedIdentityCredential`
  * @param options - cloud, scope and refresh margin
@@ -74,27 +90,37 @@ export function tokenCredentialClientAssertion(
       "needs a TokenCredential (an object with getToken).",
     );
   }
-  const cloud = options.cloud ?? "public";
-  if (!(cloud in TOKEN_EXCHANGE_SCOPES)) {
+  const { cloud } = options;
+  if (cloud !== undefined && !Object.hasOwn(TOKEN_EXCHANGE_SCOPES, cloud)) {
     throw configurationError(
       "cloud",
       `must be one of ${Object.keys(TOKEN_EXCHANGE_SCOPES).join(", ")}.`,
     );
   }
-  const scope = options.scope ?? TOKEN_EXCHANGE_SCOPES[cloud];
+  const fixed = options.scope ?? (cloud === undefined ? undefined : TOKEN_EXCHANGE_SCOPES[cloud]);
   const margin = options.refreshMarginMs ?? 300_000;
-  let cached: AssertionAccessToken | undefined;
-  let inFlight: Promise<string> | undefined;
+  /** Per scope: one helper may serve providers of two clouds. */
+  const slots = new Map<
+    string,
+    { cached?: AssertionAccessToken | undefined; inFlight?: Promise<string> | undefined }
+  >();
 
-  return () => {
-    if (cached !== undefined && Date.now() < cached.expiresOnTimestamp - margin)
-      return cached.token;
-    inFlight ??= (async () => {
+  return (context) => {
+    const scope = fixed ?? scopeOfEndpoint(context.tokenEndpoint);
+    let slot = slots.get(scope);
+    if (slot === undefined) {
+      slot = {};
+      slots.set(scope, slot);
+    }
+    const current = slot;
+    if (current.cached !== undefined && Date.now() < current.cached.expiresOnTimestamp - margin)
+      return current.cached.token;
+    current.inFlight ??= (async () => {
       try {
         const token = await credential.getToken(scope);
         if (token === null || token.token === "")
           throw new Error("the credential returned no token");
-        cached = token;
+        current.cached = token;
         return token.token;
       } catch (cause) {
         throw new OnBehalfOfError(
@@ -103,11 +129,34 @@ export function tokenCredentialClientAssertion(
           { cause },
         );
       } finally {
-        inFlight = undefined;
+        current.inFlight = undefined;
       }
     })();
-    return inFlight;
+    return current.inFlight;
   };
+}
+
+/**
+ * The token-exchange scope of the cloud a token request goes to, from the token endpoint MSAL
+ * passes to the assertion callback: a US Government API must not present a public-cloud
+ * assertion (Entra answers AADSTS70022204, "No matching federated identity record found for
+ * presented assertion audience": MSAL.NET docs/fic-token-exchange-auto-resolution-design.md).
+ */
+function scopeOfEndpoint(tokenEndpoint: string | undefined): string {
+  let host: string | undefined;
+  try {
+    host = tokenEndpoint === undefined ? undefined : new URL(tokenEndpoint).host;
+  } catch {
+    host = undefined;
+  }
+  const cloud = host === undefined ? undefined : knownCloudOf(host);
+  if (cloud === undefined) {
+    throw configurationError(
+      "scope",
+      `is needed: the token endpoint${host === undefined ? "" : ` on "${host}"`} is not a Microsoft cloud this package knows, so its token-exchange audience is unknown. Give the exchange scope of that cloud (the provider's cloud.tokenExchangeScope).`,
+    );
+  }
+  return cloud.tokenExchangeScope;
 }
 
 async function loadIdentity(): Promise<typeof AzureIdentity> {

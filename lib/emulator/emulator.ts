@@ -17,6 +17,7 @@ import { requireUser } from "./lookups.js";
 import type { EmulatorCounters, RecordedRequest, RequestFilter } from "./request-log.js";
 import type { RunningServer } from "./server.js";
 import { signIn, type SignInOptions } from "./sign-in.js";
+import { GRAPH_RESOURCE, TOKEN_EXCHANGE_RESOURCE } from "./well-known.js";
 
 /** A user of the emulated directory, as the emulator's API returns it. */
 export interface EmulatorUser {
@@ -175,6 +176,10 @@ export class Emulator {
   public providerOptions(options: { readonly tenant?: string } = {}): EmulatorProviderOptions {
     return {
       authority: this.authority(options.tenant),
+      cloud: {
+        graphEndpoint: GRAPH_RESOURCE,
+        tokenExchangeScope: `${TOKEN_EXCHANGE_RESOURCE}/.default`,
+      },
       msalAuthorityOptions: this.msalAuthorityOptions(options.tenant),
       msalSystemOptions: this.msalSystemOptions(),
     };

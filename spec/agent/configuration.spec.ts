@@ -83,8 +83,20 @@ describe("configuring a blueprint provider", () => {
       "tenantId",
     ],
     [
-      "an unknown sign-in host without knownAuthorities",
+      "an unknown sign-in host without its cloud",
       { tenantId: undefined, authority: `https://login.example.test/${TENANT}` },
+      "cloud",
+    ],
+    [
+      "an unknown sign-in host without knownAuthorities",
+      {
+        tenantId: undefined,
+        authority: `https://login.example.test/${TENANT}`,
+        cloud: {
+          graphEndpoint: "https://graph.example.test",
+          tokenExchangeScope: "api://ExampleExchange/.default",
+        },
+      },
       "msalAuthorityOptions",
     ],
     ["allowedTenants on a single-tenant provider", { allowedTenants: [TENANT] }, "allowedTenants"],

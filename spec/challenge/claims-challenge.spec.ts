@@ -5,6 +5,7 @@ import {
   parseClaimsChallenge,
 } from "../../lib/challenge/claims-challenge.js";
 
+const TENANT = "11111111-1111-4111-8111-111111111111";
 const CLAIMS = '{"access_token":{"nbf":{"essential":true,"value":"1635527790"}}}';
 const B64 = Buffer.from(CLAIMS).toString("base64");
 
@@ -78,6 +79,77 @@ describe("claims challenges", () => {
       assert.ok(response);
       assert.match(response.headers["WWW-Authenticate"], /error="interaction_required"/);
       assert.equal(response.body.error, "interaction_required");
+    });
+
+    function authorizationUriOf(header: string): string | undefined {
+      return /authorization_uri="([^"]*)"/.exec(header)?.[1];
+    }
+    const mfa = new OnBehalfOfError("ERR_OBO_INTERACTION_REQUIRED", "mfa", { claims: CLAIMS });
+    const consent = new OnBehalfOfError("ERR_OBO_INTERACTION_REQUIRED", "consent", {
+      aadsts: 65001,
+    });
+
+    for (const [what, options, expected] of [
+      [
+        "a US Government authority",
+        { authority: `https://login.microsoftonline.us/${TENANT}` },
+        `https://login.microsoftonline.us/${TENANT}/oauth2/authorize`,
+      ],
+      [
+        "a US Government host with tenantId",
+        { authority: "https://login.usgovcloudapi.net", tenantId: TENANT },
+        `https://login.usgovcloudapi.net/${TENANT}/oauth2/authorize`,
+      ],
+      [
+        "a China authority",
+        { authority: `https://login.chinacloudapi.cn/${TENANT}` },
+        `https://login.chinacloudapi.cn/${TENANT}/oauth2/authorize`,
+      ],
+      [
+        "a France (Bleu) authority",
+        { authority: "https://login.sovcloud-identity.fr/contoso.onmicrosoft.com" },
+        "https://login.sovcloud-identity.fr/contoso.onmicrosoft.com/oauth2/authorize",
+      ],
+      [
+        "a Germany (Delos) multi-tenant authority",
+        { authority: "https://login.sovcloud-identity.de/organizations" },
+        "https://login.sovcloud-identity.de/organizations/oauth2/authorize",
+      ],
+      [
+        "a public-cloud tenantId",
+        { tenantId: TENANT },
+        `https://login.microsoftonline.com/${TENANT}/oauth2/authorize`,
+      ],
+    ] as const) {
+      it(`points the client at the provider's cloud and tenant: ${what}`, () => {
+        for (const error of [mfa, consent]) {
+          const response = claimsChallengeResponse(error, options);
+          assert.ok(response);
+          assert.equal(authorizationUriOf(response.headers["WWW-Authenticate"]), expected);
+        }
+      });
+    }
+
+    it("keeps the public cloud's /common only when given no tenant or authority", () => {
+      for (const options of [undefined, {}]) {
+        const response = claimsChallengeResponse(mfa, options);
+        assert.ok(response);
+        assert.equal(
+          authorizationUriOf(response.headers["WWW-Authenticate"]),
+          "https://login.microsoftonline.com/common/oauth2/authorize",
+        );
+      }
+    });
+
+    it("refuses a bad tenant or authority with ERR_OBO_CONFIGURATION", () => {
+      assert.throws(() => claimsChallengeResponse(mfa, { authority: "http://login.example" }), {
+        code: "ERR_OBO_CONFIGURATION",
+        option: "authority",
+      });
+      assert.throws(() => claimsChallengeResponse(mfa, { tenantId: "consumers" }), {
+        code: "ERR_OBO_CONFIGURATION",
+        option: "tenantId",
+      });
     });
 
     it("answers undefined for anything else", () => {

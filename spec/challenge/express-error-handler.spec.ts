@@ -6,6 +6,7 @@ import { OnBehalfOfError } from "../../lib/errors.js";
 import { claimsChallengeErrorHandler } from "../../lib/challenge/express-error-handler.js";
 import { parseClaimsChallenge } from "../../lib/challenge/claims-challenge.js";
 
+const TENANT = "11111111-1111-4111-8111-111111111111";
 const CLAIMS = '{"access_token":{"polids":{"essential":true,"values":["p1"]}}}';
 
 describe("claimsChallengeErrorHandler", () => {
@@ -20,6 +21,14 @@ describe("claimsChallengeErrorHandler", () => {
     app.get("/other", () => {
       throw new OnBehalfOfError("ERR_OBO_TOKEN_REQUEST_FAILED", "down");
     });
+    const usgov = express.Router();
+    usgov.get("/mfa", () => {
+      throw new OnBehalfOfError("ERR_OBO_INTERACTION_REQUIRED", "mfa", { claims: CLAIMS });
+    });
+    usgov.use(
+      claimsChallengeErrorHandler({ authority: `https://login.microsoftonline.us/${TENANT}` }),
+    );
+    app.use("/usgov", usgov);
     app.use(claimsChallengeErrorHandler());
     app.use(
       (
@@ -49,6 +58,26 @@ describe("claimsChallengeErrorHandler", () => {
     assert.equal(parseClaimsChallenge(response.headers.get("www-authenticate")), CLAIMS);
     const body = (await response.json()) as { error: string };
     assert.equal(body.error, "insufficient_claims");
+  });
+
+  it("names the provider's cloud and tenant in authorization_uri", async () => {
+    const response = await fetch(`${base}/usgov/mfa`);
+    assert.equal(response.status, 401);
+    const header = response.headers.get("www-authenticate") ?? "";
+    assert.ok(
+      header.includes(
+        `authorization_uri="https://login.microsoftonline.us/${TENANT}/oauth2/authorize"`,
+      ),
+      header,
+    );
+    assert.equal(parseClaimsChallenge(header), CLAIMS);
+  });
+
+  it("refuses a bad authority when the handler is created", () => {
+    assert.throws(() => claimsChallengeErrorHandler({ authority: "not a url" }), {
+      code: "ERR_OBO_CONFIGURATION",
+      option: "authority",
+    });
   });
 
   it("passes other errors on", async () => {

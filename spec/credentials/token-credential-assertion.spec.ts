@@ -8,7 +8,7 @@ import {
   tokenCredentialClientAssertion,
   workloadIdentityClientAssertion,
 } from "../../lib/credentials/token-credential-assertion.js";
-import { OnBehalfOfAuthenticationProvider } from "../../lib/index.js";
+import { OnBehalfOfAuthenticationProvider, OnBehalfOfError } from "../../lib/index.js";
 import { AGENT_A, FakeAgentEntra } from "../support/agent-entra.js";
 import { formOf, mockOboEndpoint } from "../support/entra.js";
 import { API_CLIENT_ID, TENANT, userToken } from "../support/tokens.js";
@@ -16,6 +16,29 @@ import { API_CLIENT_ID, TENANT, userToken } from "../support/tokens.js";
 const UAMI = "cccccccc-0000-4000-8000-00000000000c";
 /** Another identity: `@azure/identity` caches managed identity tokens per process and client id. */
 const BLUEPRINT_UAMI = "dddddddd-0000-4000-8000-00000000000d";
+const USGOV_UAMI = "eeeeeeee-0000-4000-8000-00000000000e";
+const PUBLIC_CONTEXT = {
+  clientId: "x",
+  tokenEndpoint: `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`,
+};
+
+/** A credential that records the scopes it is asked for. */
+function recordingCredential(): {
+  asked: string[];
+  getToken: (scope: string | string[]) => Promise<{ token: string; expiresOnTimestamp: number }>;
+} {
+  const asked: string[] = [];
+  return {
+    asked,
+    getToken: (scope) => {
+      asked.push(String(scope));
+      return Promise.resolve({
+        token: `mi-${asked.length}`,
+        expiresOnTimestamp: Date.now() + 3_600_000,
+      });
+    },
+  };
+}
 
 describe("federated client assertions", () => {
   describe("tokenCredentialClientAssertion", () => {
@@ -49,16 +72,86 @@ describe("federated client assertions", () => {
         },
       };
       const assertion = tokenCredentialClientAssertion(credential, { refreshMarginMs: 120_000 });
-      assert.equal(await assertion({ clientId: "x" }), "mi-1");
+      assert.equal(await assertion(PUBLIC_CONTEXT), "mi-1");
       assert.equal(
-        await assertion({ clientId: "x" }),
+        await assertion(PUBLIC_CONTEXT),
         "mi-2",
         "inside the refresh margin: fetched again",
       );
       fail = true;
-      await assert.rejects(Promise.resolve(assertion({ clientId: "x" })), {
+      await assert.rejects(Promise.resolve(assertion(PUBLIC_CONTEXT)), {
         code: "ERR_OBO_TOKEN_REQUEST_FAILED",
       });
+    });
+
+    // Sign-in hosts and audiences: MSAL.NET docs/fic-token-exchange-auto-resolution-design.md.
+    for (const [host, scope] of [
+      ["login.microsoftonline.com", "api://AzureADTokenExchange/.default"],
+      ["login.microsoftonline.us", "api://AzureADTokenExchangeUSGov/.default"],
+      ["login.usgovcloudapi.net", "api://AzureADTokenExchangeUSGov/.default"],
+      ["login.chinacloudapi.cn", "api://AzureADTokenExchangeChina/.default"],
+      ["login.partner.microsoftonline.cn", "api://AzureADTokenExchangeChina/.default"],
+      ["login.sovcloud-identity.fr", "api://AzureADTokenExchangeFrance/.default"],
+      ["login.sovcloud-identity.de", "api://AzureADTokenExchangeGermany/.default"],
+    ] as const) {
+      it(`by default asks for ${scope} when the token endpoint is on ${host}`, async () => {
+        const credential = recordingCredential();
+        const assertion = tokenCredentialClientAssertion(credential);
+        await assertion({
+          clientId: "x",
+          tokenEndpoint: `https://${host}/${TENANT}/oauth2/v2.0/token`,
+        });
+        assert.deepEqual(credential.asked, [scope]);
+      });
+    }
+
+    it("keeps one token per cloud when one helper serves two clouds", async () => {
+      const credential = recordingCredential();
+      const assertion = tokenCredentialClientAssertion(credential);
+      const usgov = {
+        clientId: "x",
+        tokenEndpoint: `https://login.microsoftonline.us/${TENANT}/oauth2/v2.0/token`,
+      };
+      assert.equal(await assertion(PUBLIC_CONTEXT), "mi-1");
+      assert.equal(await assertion(usgov), "mi-2");
+      assert.equal(await assertion(PUBLIC_CONTEXT), "mi-1");
+      assert.equal(await assertion(usgov), "mi-2");
+      assert.deepEqual(credential.asked, [
+        "api://AzureADTokenExchange/.default",
+        "api://AzureADTokenExchangeUSGov/.default",
+      ]);
+    });
+
+    it("an explicit cloud or scope wins over the token endpoint", async () => {
+      const credential = recordingCredential();
+      await tokenCredentialClientAssertion(credential, { cloud: "germany" })(PUBLIC_CONTEXT);
+      await tokenCredentialClientAssertion(credential, { scope: "api://Custom/.default" })(
+        PUBLIC_CONTEXT,
+      );
+      assert.deepEqual(credential.asked, [
+        "api://AzureADTokenExchangeGermany/.default",
+        "api://Custom/.default",
+      ]);
+    });
+
+    it("refuses to guess the audience of an unknown or missing token endpoint, before asking the credential", async () => {
+      const credential = recordingCredential();
+      const assertion = tokenCredentialClientAssertion(credential);
+      for (const context of [
+        { clientId: "x", tokenEndpoint: `https://localhost:8443/${TENANT}/oauth2/v2.0/token` },
+        { clientId: "x" },
+      ]) {
+        await assert.rejects(
+          async () => assertion(context),
+          (error: unknown) => {
+            assert.ok(error instanceof OnBehalfOfError);
+            assert.equal(error.code, "ERR_OBO_CONFIGURATION");
+            assert.equal(error.option, "scope");
+            return true;
+          },
+        );
+      }
+      assert.deepEqual(credential.asked, []);
     });
 
     it("refuses something that is not a credential, or an unknown cloud", () => {
@@ -154,6 +247,37 @@ describe("federated client assertions", () => {
       t1.issued,
       "the agent leg uses T1, not the managed identity token",
     );
+  });
+
+  it("on a US Government authority, asks the managed identity for the US Government audience (not AADSTS70022204)", async () => {
+    const resources: (string | null)[] = [];
+    nock("http://169.254.169.254")
+      .get("/metadata/identity/oauth2/token")
+      .query(true)
+      .reply((uri) => {
+        resources.push(new URL(uri, "http://169.254.169.254").searchParams.get("resource"));
+        return [
+          200,
+          {
+            access_token: "usgov-managed-identity-token",
+            expires_in: "3599",
+            expires_on: String(Math.floor(Date.now() / 1000) + 3599),
+            resource: "api://AzureADTokenExchangeUSGov",
+            token_type: "Bearer",
+          },
+        ];
+      });
+    const exchanges = mockOboEndpoint({ host: "https://login.microsoftonline.us" });
+    const provider = new OnBehalfOfAuthenticationProvider({
+      clientId: API_CLIENT_ID,
+      authority: `https://login.microsoftonline.us/${TENANT}`,
+      clientAssertion: managedIdentityClientAssertion({ clientId: USGOV_UAMI }),
+    });
+    await provider.getAccessToken({
+      userAssertion: await userToken({ oid: "alice", tid: TENANT }),
+    });
+    assert.deepEqual(resources, ["api://AzureADTokenExchangeUSGov"]);
+    assert.equal(exchanges[0]?.form.client_assertion, "usgov-managed-identity-token");
   });
 
   describe("workloadIdentityClientAssertion", () => {

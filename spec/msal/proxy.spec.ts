@@ -85,6 +85,7 @@ describe("token requests through an HTTP proxy (default transport)", function ()
       clientSecret: apps.api.clientSecret,
       authority: emulator().authority(tenants.contoso.id),
       msalAuthorityOptions: emulator().msalAuthorityOptions(tenants.contoso.id),
+      cloud: emulator().providerOptions().cloud,
       assertions,
       ...extra,
     });

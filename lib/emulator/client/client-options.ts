@@ -1,4 +1,5 @@
 import type { NodeSystemOptions } from "@azure/msal-node";
+import type { CloudOptions } from "../../authority.js";
 import type { MsalAuthorityOptions } from "../../options.js";
 
 /** The options of the Graph v3 client (`Client.initWithMiddleware`) that point it at the emulator. */
@@ -18,6 +19,12 @@ export interface EmulatorGraphClientOptions {
 export interface EmulatorProviderOptions {
   /** `https://localhost:<port>/<tenant>`. */
   readonly authority: string;
+  /**
+   * The emulator's cloud: it models the public cloud, so Graph's resource is
+   * `https://graph.microsoft.com` and the exchange scope `api://AzureADTokenExchange/.default`
+   * (the provider needs them named for a host it does not know).
+   */
+  readonly cloud: CloudOptions;
   /** `knownAuthorities`, `authorityMetadata` and `cloudDiscoveryMetadata` for the emulator. */
   readonly msalAuthorityOptions: MsalAuthorityOptions;
   /** MSAL `system` options with the emulator's network client. */
