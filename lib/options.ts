@@ -53,9 +53,10 @@ export interface OnBehalfOfAuthenticationProviderOptions {
   readonly tenantId?: string | undefined;
   /**
    * The authority URL, which also selects the cloud: `https://login.microsoftonline.com/<tenant>`,
-   * `https://login.microsoftonline.us/<tenant>` (US Government) or
-   * `https://login.chinacloudapi.cn/<tenant>` (China). Either carries the tenant, or goes with
-   * `tenantId`.
+   * `https://login.microsoftonline.us/<tenant>` (US Government; also `login.usgovcloudapi.net`),
+   * `https://login.chinacloudapi.cn/<tenant>` (China), `https://login.sovcloud-identity.fr/<tenant>`
+   * (France) or `https://login.sovcloud-identity.de/<tenant>` (Germany); any other host needs
+   * `cloud`. Either carries the tenant, or goes with `tenantId`.
    *
    * @defaultValue `https://login.microsoftonline.com/<tenantId>`
    */

@@ -10,6 +10,9 @@ export const GRAPH_HOSTS: readonly string[] = Object.freeze([
   "dod-graph.microsoft.us",
   "graph.microsoft.de",
   "microsoftgraph.chinacloudapi.cn",
+  // The French and German sovereign clouds' Graph (see lib/authority.ts).
+  "graph.svc.sovcloud.fr",
+  "graph.svc.sovcloud.de",
   "canary.graph.microsoft.com",
 ]);
 

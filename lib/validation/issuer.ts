@@ -15,9 +15,19 @@ const CLOUD_ISSUERS: ReadonlyMap<string, IssuerPrefixes> = new Map([
     { v1: "https://sts.windows.net", v2: "https://login.microsoftonline.com" },
   ],
   ["login.windows.net", { v1: "https://sts.windows.net", v2: "https://login.microsoftonline.com" }],
+  [
+    "login.microsoft.com",
+    { v1: "https://sts.windows.net", v2: "https://login.microsoftonline.com" },
+  ],
   // US Government: v1 tokens keep the public cloud's STS name.
   [
     "login.microsoftonline.us",
+    { v1: "https://sts.windows.net", v2: "https://login.microsoftonline.us" },
+  ],
+  // An alias of login.microsoftonline.us (MSAL.NET docs/fic-token-exchange-auto-resolution-design.md):
+  // its tokens carry the preferred host's issuer.
+  [
+    "login.usgovcloudapi.net",
     { v1: "https://sts.windows.net", v2: "https://login.microsoftonline.us" },
   ],
   [

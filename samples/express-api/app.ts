@@ -74,7 +74,7 @@ export function createSampleApi(config: SampleApiConfig): SampleApi {
   }
 
   // MFA, Conditional Access, consent: pass the claims challenge on to the client.
-  app.use(claimsChallengeErrorHandler());
+  app.use(claimsChallengeErrorHandler(config.api)); // authorization_uri in the API's cloud and tenant
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (isOnBehalfOfError(error)) {
       res

@@ -180,6 +180,8 @@ describe("KiotaOnBehalfOfAuthenticationProvider with @microsoft/msgraph-sdk", ()
         "graph.microsoft.com",
         "graph.microsoft.de",
         "graph.microsoft.us",
+        "graph.svc.sovcloud.de",
+        "graph.svc.sovcloud.fr",
         "microsoftgraph.chinacloudapi.cn",
       ]);
     });

@@ -105,6 +105,25 @@ describe("signing keys", () => {
       await refused(validate(publicCloud), publicCloud, INVALID, /issuer/);
     });
 
+    it("US Government through its alias login.usgovcloudapi.net: the preferred host's issuers", async () => {
+      const tenant = randomUUID();
+      nock("https://login.usgovcloudapi.net")
+        .get(`/${tenant}/discovery/v2.0/keys`)
+        .once()
+        .reply(200, keySet(keyA));
+      const validate = createAccessTokenValidator({
+        clientId: API_CLIENT_ID,
+        authority: `https://login.usgovcloudapi.net/${tenant}`,
+      });
+      const v2 = await mint(keyA, {
+        tid: tenant,
+        claims: { iss: `https://login.microsoftonline.us/${tenant}/v2.0` },
+      });
+      assert.equal((await validate(v2)).ver, "2.0");
+      const publicCloud = await mint(keyA, { tid: tenant });
+      await refused(validate(publicCloud), publicCloud, INVALID, /issuer/);
+    });
+
     it("China: v2 issuer login.partner.microsoftonline.cn, v1 issuer sts.chinacloudapi.cn", async () => {
       const tenant = randomUUID();
       nock("https://login.chinacloudapi.cn")
