@@ -1,4 +1,4 @@
-import { configurationError } from "./errors.js";
+import { configurationError, type OnBehalfOfError } from "./errors.js";
 
 /** A national or public cloud: where users sign in and where its Microsoft Graph lives. */
 export interface CloudInfo {
@@ -131,9 +131,13 @@ const EXCHANGE_SCOPE = /^api:\/\/[^\s/?#]+\/\.default$/i;
  * @param loginHost - the authority's host
  * @internal
  */
-export function resolveCloudOption(value: unknown, loginHost: string): CloudInfo {
+export function resolveCloudOption(
+  value: unknown,
+  loginHost: string,
+  invalid: Invalid = invalidFor(undefined),
+): CloudInfo {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw configurationError(
+    throw invalid(
       "cloud",
       'must be an object { graphEndpoint, tokenExchangeScope }, e.g. { graphEndpoint: "https://graph.microsoft.us", tokenExchangeScope: "api://AzureADTokenExchangeUSGov/.default" }.',
     );
@@ -143,13 +147,13 @@ export function resolveCloudOption(value: unknown, loginHost: string): CloudInfo
   >;
   const graph = httpsOrigin(graphEndpoint);
   if (graph === undefined) {
-    throw configurationError(
+    throw invalid(
       "cloud.graphEndpoint",
       'must be the https origin of Microsoft Graph in that cloud, with no path, e.g. "https://graph.microsoft.us".',
     );
   }
   if (typeof tokenExchangeScope !== "string" || !EXCHANGE_SCOPE.test(tokenExchangeScope)) {
-    throw configurationError(
+    throw invalid(
       "cloud.tokenExchangeScope",
       'must be the cloud\'s token-exchange scope, "api://<audience>/.default", e.g. "api://AzureADTokenExchangeUSGov/.default".',
     );
@@ -188,11 +192,11 @@ export interface ResolvedAuthority {
   readonly knownCloud: boolean;
 }
 
-function validateTenant(tenant: string, option: string): string {
-  if (tenant.length === 0) throw configurationError(option, "must not be empty.");
+function validateTenant(tenant: string, option: string, invalid: Invalid): string {
+  if (tenant.length === 0) throw invalid(option, "must not be empty.");
   const lower = tenant.toLowerCase();
   if (lower === "consumers") {
-    throw configurationError(
+    throw invalid(
       option,
       'is "consumers": On-Behalf-Of for Microsoft Graph needs a work or school tenant. Use a tenant id, a domain, or "organizations".',
     );
@@ -200,7 +204,7 @@ function validateTenant(tenant: string, option: string): string {
   if (MULTI_TENANT.has(lower)) return lower;
   if (isGuid(tenant)) return lower;
   if (DOMAIN.test(tenant)) return lower;
-  throw configurationError(
+  throw invalid(
     option,
     'must be a tenant id (GUID), a verified domain such as "contoso.onmicrosoft.com", "organizations" or "common".',
   );
@@ -212,6 +216,15 @@ export interface CloudSettings {
   readonly cloud?: unknown;
   /** When true, an unknown host without a `cloud` option is a configuration error. */
   readonly requireCloud?: boolean;
+  /** Whose options these are, for error messages. @defaultValue the provider */
+  readonly subject?: string;
+}
+
+/** Builds the configuration error of one subject. */
+type Invalid = (option: string, problem: string, cause?: unknown) => OnBehalfOfError;
+
+function invalidFor(subject: string | undefined): Invalid {
+  return (option, problem, cause) => configurationError(option, problem, cause, subject);
 }
 
 /**
@@ -227,39 +240,40 @@ export function resolveAuthority(
   authority: string | undefined,
   settings: CloudSettings = {},
 ): ResolvedAuthority {
+  const invalid = invalidFor(settings.subject);
   if (tenantId !== undefined && typeof tenantId !== "string") {
-    throw configurationError("tenantId", "must be a string.");
+    throw invalid("tenantId", "must be a string.");
   }
   if (authority !== undefined && typeof authority !== "string") {
-    throw configurationError("authority", "must be a string URL.");
+    throw invalid("authority", "must be a string URL.");
   }
   if (authority === undefined) {
     if (tenantId === undefined) {
-      throw configurationError(
+      throw invalid(
         "tenantId",
         'is required (or give "authority"): a tenant id, a domain, or "organizations" for a multi-tenant API.',
       );
     }
-    const tenant = validateTenant(tenantId, "tenantId");
+    const tenant = validateTenant(tenantId, "tenantId", invalid);
     return build("https://login.microsoftonline.com", tenant, settings);
   }
   let url: URL;
   try {
     url = new URL(authority);
   } catch (cause) {
-    throw configurationError(
+    throw invalid(
       "authority",
       'must be an absolute URL such as "https://login.microsoftonline.us/<tenant>".',
       cause,
     );
   }
-  if (url.protocol !== "https:") throw configurationError("authority", "must use https.");
+  if (url.protocol !== "https:") throw invalid("authority", "must use https.");
   if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-    throw configurationError("authority", "must not carry a query, a fragment or credentials.");
+    throw invalid("authority", "must not carry a query, a fragment or credentials.");
   }
   const segments = url.pathname.split("/").filter((s) => s.length > 0);
   if (segments.length > 1) {
-    throw configurationError(
+    throw invalid(
       "authority",
       'must be "https://host" or "https://host/<tenant>", with nothing after the tenant.',
     );
@@ -267,37 +281,35 @@ export function resolveAuthority(
   const fromUrl = segments[0];
   let tenant: string;
   if (fromUrl !== undefined && tenantId !== undefined) {
-    const a = validateTenant(fromUrl, "authority");
-    const b = validateTenant(tenantId, "tenantId");
+    const a = validateTenant(fromUrl, "authority", invalid);
+    const b = validateTenant(tenantId, "tenantId", invalid);
     if (a !== b) {
-      throw configurationError(
-        "tenantId",
-        `conflicts with the tenant in "authority"; give the tenant once.`,
-      );
+      throw invalid("tenantId", `conflicts with the tenant in "authority"; give the tenant once.`);
     }
     tenant = a;
   } else if (fromUrl !== undefined) {
-    tenant = validateTenant(fromUrl, "authority");
+    tenant = validateTenant(fromUrl, "authority", invalid);
   } else if (tenantId !== undefined) {
-    tenant = validateTenant(tenantId, "tenantId");
+    tenant = validateTenant(tenantId, "tenantId", invalid);
   } else {
-    throw configurationError("tenantId", 'is required when "authority" has no tenant segment.');
+    throw invalid("tenantId", 'is required when "authority" has no tenant segment.');
   }
   return build(url.origin, tenant, settings);
 }
 
 function build(origin: string, tenant: string, settings: CloudSettings): ResolvedAuthority {
+  const invalid = invalidFor(settings.subject);
   const host = new URL(origin).host.toLowerCase();
   const known = KNOWN_CLOUDS.get(host);
   let cloud: CloudInfo;
   if (settings.cloud !== undefined) {
-    cloud = resolveCloudOption(settings.cloud, host);
+    cloud = resolveCloudOption(settings.cloud, host, invalid);
   } else if (known !== undefined) {
     cloud = known;
   } else if (settings.requireCloud === true) {
     // An unknown host is not the public cloud: its Graph and its exchange audience would be
     // guessed wrong and fail late (AADSTS70022204, or Graph refusing the token's audience).
-    throw configurationError(
+    throw invalid(
       "cloud",
       `is required for the sign-in host "${host}", which is not a Microsoft cloud this package knows: give { graphEndpoint, tokenExchangeScope } of that cloud (the emulator's providerOptions() does).`,
     );

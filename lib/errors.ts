@@ -146,18 +146,24 @@ export class OnBehalfOfError extends GraphClientError {
 }
 
 /**
- * Builds an `ERR_OBO_CONFIGURATION` error whose message names the option.
+ * Builds an `ERR_OBO_CONFIGURATION` error whose message names its subject (the component whose
+ * options these are) and the option.
  *
+ * @param option - the dotted path of the offending option
+ * @param problem - what is wrong, as the end of a sentence
+ * @param cause - the original failure, if any
+ * @param subject - the component: the provider by default
  * @internal
  */
 export function configurationError(
   option: string,
   problem: string,
   cause?: unknown,
+  subject = "OnBehalfOfAuthenticationProvider",
 ): OnBehalfOfError {
   return new OnBehalfOfError(
     "ERR_OBO_CONFIGURATION",
-    `OnBehalfOfAuthenticationProvider: option "${option}" ${problem}`,
+    `${subject}: option "${option}" ${problem}`,
     cause === undefined ? { option } : { option, cause },
   );
 }

@@ -1,3 +1,4 @@
+import { configurationError } from "../errors.js";
 import type { CachedToken, TokenCache } from "./token-cache.js";
 
 /** Options of {@link MemoryTokenCache}. */
@@ -41,7 +42,12 @@ export class MemoryTokenCache implements TokenCache {
   public constructor(options: MemoryTokenCacheOptions = {}) {
     const max = options.maxEntries ?? 10_000;
     if (!Number.isInteger(max) || max < 1) {
-      throw new RangeError('MemoryTokenCache: "maxEntries" must be a positive integer.');
+      throw configurationError(
+        "maxEntries",
+        "must be a positive integer.",
+        undefined,
+        "MemoryTokenCache",
+      );
     }
     this.#maxEntries = max;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;

@@ -49,7 +49,9 @@ export interface ClaimsChallengeOptions {
 export function authorizationUri(options: ClaimsChallengeOptions | undefined): string {
   if (options === undefined || (options.tenantId === undefined && options.authority === undefined))
     return "https://login.microsoftonline.com/common/oauth2/authorize";
-  const authority = resolveAuthority(options.tenantId, options.authority);
+  const authority = resolveAuthority(options.tenantId, options.authority, {
+    subject: "ClaimsChallengeOptions",
+  });
   return `${authority.origin}/${authority.tenant}/oauth2/authorize`;
 }
 

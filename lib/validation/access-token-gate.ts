@@ -4,11 +4,11 @@
  *
  * @internal
  */
-import { configurationError, isOnBehalfOfError } from "../errors.js";
+import { isOnBehalfOfError } from "../errors.js";
 import { createLogger, type Logger } from "../logger.js";
 import { bearerChallenge, bearerToken } from "./bearer.js";
 import type { AccessTokenClaims } from "./claims.js";
-import { resolveValidationOptions, type AccessTokenValidationOptions } from "./options.js";
+import { invalid, resolveValidationOptions, type AccessTokenValidationOptions } from "./options.js";
 import { isSigningKeyFailure } from "./token-errors.js";
 import { validatorFor } from "./validate-access-token.js";
 
@@ -61,10 +61,7 @@ function reasons(error: unknown): string {
 function checkRealm(realm: unknown): string {
   if (realm === undefined) return "";
   if (typeof realm !== "string" || /[^\x20\x21\x23-\x5B\x5D-\x7E]/.test(realm)) {
-    throw configurationError(
-      "realm",
-      'must be a string of printable ASCII characters other than " and \\.',
-    );
+    throw invalid("realm", 'must be a string of printable ASCII characters other than " and \\.');
   }
   return realm;
 }
@@ -99,10 +96,7 @@ export function accessTokenGate(options: RequireAccessTokenOptions, name: string
   const resolved = resolveValidationOptions(options);
   const realm = checkRealm(options.realm);
   if (options.logger !== undefined && typeof options.logger !== "object") {
-    throw configurationError(
-      "logger",
-      "must be an object with error, warn, info and verbose methods.",
-    );
+    throw invalid("logger", "must be an object with error, warn, info and verbose methods.");
   }
   const log = createLogger(options.logger, name);
   const validate = validatorFor(resolved);

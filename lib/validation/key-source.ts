@@ -11,9 +11,8 @@ import {
   type JWTVerifyGetKey,
   type RemoteJWKSet,
 } from "jose";
-import { configurationError } from "../errors.js";
 import { fetchTrusting } from "./https-fetch.js";
-import type { ResolvedKeySource } from "./options.js";
+import { invalid, type ResolvedKeySource } from "./options.js";
 
 /**
  * Thrown by a key resolver when the signing keys could not be obtained at all (network, HTTP
@@ -72,7 +71,7 @@ function localSet(source: Extract<ResolvedKeySource, { kind: "set" }>): JWTVerif
   try {
     return createLocalJWKSet(source.jwks);
   } catch (cause) {
-    throw configurationError("jwks", "is not a valid JSON Web Key Set.", cause);
+    throw invalid("jwks", "is not a valid JSON Web Key Set.", cause);
   }
 }
 

@@ -1,8 +1,20 @@
 import type { FetchImplementation, JSONWebKeySet, JWTVerifyGetKey } from "jose";
 import { isGuid, resolveAuthority, type ResolvedAuthority } from "../authority.js";
-import { configurationError } from "../errors.js";
+import { configurationError, type OnBehalfOfError } from "../errors.js";
 import { DEFAULT_MAX_TOKEN_BYTES } from "../token-limits.js";
 import { issuerPrefixes, type IssuerPrefixes } from "./issuer.js";
+
+/** Whose options these are, in configuration errors. */
+const SUBJECT = "AccessTokenValidationOptions";
+
+/**
+ * An `ERR_OBO_CONFIGURATION` error about an option of the inbound validation.
+ *
+ * @internal
+ */
+export function invalid(option: string, problem: string, cause?: unknown): OnBehalfOfError {
+  return configurationError(option, problem, cause, SUBJECT);
+}
 
 /** Extra certificate authorities to trust, in PEM, for fetching the signing keys over https. */
 export type CertificateAuthorities = string | Buffer | readonly (string | Buffer)[];
@@ -197,21 +209,21 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 function duration(value: unknown, option: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw configurationError(option, "must be a non-negative number of milliseconds.");
+    throw invalid(option, "must be a non-negative number of milliseconds.");
   }
   return value;
 }
 
 function flag(value: unknown, option: string): boolean {
   if (value === undefined) return false;
-  if (typeof value !== "boolean") throw configurationError(option, "must be true or false.");
+  if (typeof value !== "boolean") throw invalid(option, "must be true or false.");
   return value;
 }
 
 function permissionMatch(value: unknown): "all" | "scopes-or-roles" {
   if (value === undefined) return "all";
   if (value !== "all" && value !== "scopes-or-roles") {
-    throw configurationError("permissionMatch", 'must be "all" or "scopes-or-roles".');
+    throw invalid("permissionMatch", 'must be "all" or "scopes-or-roles".');
   }
   return value;
 }
@@ -219,7 +231,7 @@ function permissionMatch(value: unknown): "all" | "scopes-or-roles" {
 function maxTokenBytes(value: unknown): number {
   if (value === undefined) return DEFAULT_MAX_TOKEN_BYTES;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
-    throw configurationError("maxTokenBytes", "must be a positive whole number of bytes.");
+    throw invalid("maxTokenBytes", "must be a positive whole number of bytes.");
   }
   return value;
 }
@@ -227,12 +239,12 @@ function maxTokenBytes(value: unknown): number {
 function stringList(value: unknown, option: string, what: string): readonly string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.length === 0) {
-    throw configurationError(option, `must be a non-empty array of ${what}; omit it otherwise.`);
+    throw invalid(option, `must be a non-empty array of ${what}; omit it otherwise.`);
   }
   const list: unknown[] = value;
   for (const item of list) {
     if (typeof item !== "string" || item.trim() === "") {
-      throw configurationError(option, `must contain only non-empty strings (${what}).`);
+      throw invalid(option, `must contain only non-empty strings (${what}).`);
     }
   }
   return Object.freeze([...new Set(list as string[])]);
@@ -242,16 +254,13 @@ function scopeList(value: unknown, option: string, what: string): readonly strin
   const list = stringList(value, option, what) ?? [];
   for (const item of list) {
     if (item.includes("://")) {
-      throw configurationError(
+      throw invalid(
         option,
         `must name ${what} as they appear in the token (for example "access_as_user"), not as full URIs.`,
       );
     }
     if (!SCOPE_TOKEN.test(item)) {
-      throw configurationError(
-        option,
-        `must contain single ${what} without spaces, quotes or backslashes.`,
-      );
+      throw invalid(option, `must contain single ${what} without spaces, quotes or backslashes.`);
     }
   }
   return list;
@@ -262,14 +271,14 @@ function jwksUrl(value: string | URL): URL {
   try {
     url = new URL(value);
   } catch (cause) {
-    throw configurationError("jwks", "must be an absolute https URL when it is a string.", cause);
+    throw invalid("jwks", "must be an absolute https URL when it is a string.", cause);
   }
   const loopback = LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith("127.");
   if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    throw configurationError("jwks", "must use https (plain http only on loopback).");
+    throw invalid("jwks", "must use https (plain http only on loopback).");
   }
   if (url.username !== "" || url.password !== "") {
-    throw configurationError("jwks", "must not carry credentials.");
+    throw invalid("jwks", "must not carry credentials.");
   }
   return url;
 }
@@ -277,10 +286,10 @@ function jwksUrl(value: string | URL): URL {
 function certificateAuthorities(value: unknown): readonly (string | Buffer)[] | undefined {
   if (value === undefined) return undefined;
   const list: unknown[] = Array.isArray(value) ? value : [value];
-  if (list.length === 0) throw configurationError("ca", "must not be empty.");
+  if (list.length === 0) throw invalid("ca", "must not be empty.");
   for (const item of list) {
     if (!(typeof item === "string" || Buffer.isBuffer(item)) || item.length === 0) {
-      throw configurationError("ca", "must be PEM certificates, as strings or Buffers.");
+      throw invalid("ca", "must be PEM certificates, as strings or Buffers.");
     }
   }
   return Object.freeze(list as (string | Buffer)[]);
@@ -301,10 +310,10 @@ function resolveKeySource(
   const { jwks, jwksFetch } = input;
   const ca = certificateAuthorities(input.ca);
   if (jwksFetch !== undefined && typeof jwksFetch !== "function") {
-    throw configurationError("jwksFetch", "must be a fetch function.");
+    throw invalid("jwksFetch", "must be a fetch function.");
   }
   if (jwksFetch !== undefined && ca !== undefined) {
-    throw configurationError("ca", 'cannot be combined with "jwksFetch": configure the CA there.');
+    throw invalid("ca", 'cannot be combined with "jwksFetch": configure the CA there.');
   }
   const cacheMaxAgeMs = duration(input.jwksCacheMaxAgeMs, "jwksCacheMaxAgeMs", 600_000);
   const cooldownMs = duration(input.jwksCooldownMs, "jwksCooldownMs", 30_000);
@@ -312,14 +321,14 @@ function resolveKeySource(
 
   if (typeof jwks === "function" || (isObject(jwks) && !(jwks instanceof URL))) {
     if (jwksFetch !== undefined || ca !== undefined) {
-      throw configurationError(
+      throw invalid(
         jwksFetch === undefined ? "ca" : "jwksFetch",
         'only applies when the signing keys are downloaded (no "jwks", or a URL).',
       );
     }
     if (typeof jwks === "function") return { kind: "resolver", resolver: jwks };
     if (!isKeySet(jwks)) {
-      throw configurationError(
+      throw invalid(
         "jwks",
         "must be a key resolver function, a JSON Web Key Set ({ keys: [...] }) or a URL.",
       );
@@ -327,7 +336,7 @@ function resolveKeySource(
     return { kind: "set", jwks };
   }
   if (jwks !== undefined && typeof jwks !== "string" && !(jwks instanceof URL)) {
-    throw configurationError(
+    throw invalid(
       "jwks",
       "must be a key resolver function, a JSON Web Key Set ({ keys: [...] }) or a URL.",
     );
@@ -335,7 +344,7 @@ function resolveKeySource(
   const keysTenant = authority.multiTenant ? "common" : authority.tenant;
   const url = jwksUrl(jwks ?? `${authority.origin}/${keysTenant}/discovery/v2.0/keys`);
   if (ca !== undefined && url.protocol !== "https:") {
-    throw configurationError("ca", "only applies to signing keys downloaded over https.");
+    throw invalid("ca", "only applies to signing keys downloaded over https.");
   }
   return { kind: "remote", url, fetch: jwksFetch, ca, cacheMaxAgeMs, cooldownMs, timeoutMs };
 }
@@ -352,23 +361,23 @@ export function resolveValidationOptions(
 ): ResolvedValidationOptions {
   const candidate: unknown = input;
   if (!isObject(candidate)) {
-    throw configurationError("options", "must be an object.");
+    throw invalid("options", "must be an object.");
   }
   const { clientId } = input;
   if (typeof clientId !== "string" || clientId.trim() === "") {
-    throw configurationError("clientId", "is required: this web API's application (client) id.");
+    throw invalid("clientId", "is required: this web API's application (client) id.");
   }
   if (!isGuid(clientId)) {
-    throw configurationError("clientId", "must be the application (client) id, a GUID.");
+    throw invalid("clientId", "must be the application (client) id, a GUID.");
   }
   const client = clientId.toLowerCase();
   const audiences = stringList(input.audiences, "audiences", "accepted audiences") ?? [
     `api://${client}`,
   ];
 
-  const authority = resolveAuthority(input.tenantId, input.authority);
+  const authority = resolveAuthority(input.tenantId, input.authority, { subject: SUBJECT });
   if (!authority.multiTenant && !isGuid(authority.tenant)) {
-    throw configurationError(
+    throw invalid(
       input.tenantId === undefined ? "authority" : "tenantId",
       'must name the tenant by its id (a GUID), as tokens carry it in "tid"; or "organizations" for a multi-tenant API.',
     );
@@ -378,13 +387,13 @@ export function resolveValidationOptions(
   const tenants = stringList(input.allowedTenants, "allowedTenants", "tenant ids (GUIDs)");
   if (tenants !== undefined) {
     if (!authority.multiTenant) {
-      throw configurationError(
+      throw invalid(
         "allowedTenants",
         'only applies to multi-tenant APIs (tenantId "organizations" or "common"); a single-tenant API accepts its own tenant only.',
       );
     }
     if (!tenants.every(isGuid)) {
-      throw configurationError(
+      throw invalid(
         "allowedTenants",
         "must contain tenant ids (GUIDs), as found in the tokens' tid claim.",
       );

@@ -54,7 +54,12 @@ describe("MemoryTokenCache", () => {
   });
 
   it("refuses a bound that is not a positive integer", () => {
-    assert.throws(() => new MemoryTokenCache({ maxEntries: 0 }), RangeError);
-    assert.throws(() => new MemoryTokenCache({ maxEntries: 1.5 }), RangeError);
+    const refusal = {
+      code: "ERR_OBO_CONFIGURATION",
+      option: "maxEntries",
+      message: 'MemoryTokenCache: option "maxEntries" must be a positive integer.',
+    };
+    assert.throws(() => new MemoryTokenCache({ maxEntries: 0 }), refusal);
+    assert.throws(() => new MemoryTokenCache({ maxEntries: 1.5 }), refusal);
   });
 });

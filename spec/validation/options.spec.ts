@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import {
   createAccessTokenValidator,
   requireAccessToken,
@@ -95,5 +96,28 @@ describe("access-token validation options", () => {
       const options = { ...base, logger: "console" } as unknown as RequireAccessTokenOptions;
       misconfigured(() => requireAccessToken(options), "logger");
     });
+  });
+});
+
+describe("configuration errors name their subject", () => {
+  it("says AccessTokenValidationOptions, not the provider, for validation options and their authority", () => {
+    assert.throws(
+      () => createAccessTokenValidator({ clientId: "not-a-guid", tenantId: "contoso.com" }),
+      {
+        code: "ERR_OBO_CONFIGURATION",
+        message: /^AccessTokenValidationOptions: option "clientId"/,
+      },
+    );
+    assert.throws(
+      () =>
+        createAccessTokenValidator({
+          clientId: "aaaaaaaa-0000-4000-8000-000000000001",
+          tenantId: "",
+        }),
+      {
+        code: "ERR_OBO_CONFIGURATION",
+        message: /^AccessTokenValidationOptions: option "tenantId"/,
+      },
+    );
   });
 });
