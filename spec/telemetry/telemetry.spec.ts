@@ -296,10 +296,58 @@ describe("OpenTelemetry with the SDK registered", () => {
       (span) => span.attributes["graph_obo_auth.token_kind"] === "agent-user",
     );
     assert.equal(agentUser.length, 2);
-    const recorded = everythingRecorded(spans, await sdk.collect());
+    const collected = await sdk.collect();
+    const requests = pointsOf(collected, "graph_obo_auth.token_requests")
+      .map(
+        (p) =>
+          `${String(p.attributes["graph_obo_auth.leg"])} ${String(p.attributes["graph_obo_auth.outcome"])} ${String(p.value)}`,
+      )
+      .sort();
+    assert.deepEqual(requests, [
+      "agent-user success 3", // T2, then user_fic twice
+      "app-only success 1",
+      "exchange-token success 1", // T1, reused by every later leg
+      "obo failure 1",
+    ]);
+    const recorded = everythingRecorded(spans, collected);
     assert.ok(!recorded.includes(objectId), "the agent user's object id is not recorded");
     assert.ok(recorded.includes(AGENT_A), "the agent id is");
     assertNothingSecret(sdk, recorded, [alice, ...tokens, ...entra.issued()]);
+  });
+
+  it("marks an acquisition that answers a claims challenge", async () => {
+    const alice = await user("alice");
+    mockOboEndpoint({ times: 1 });
+    const claims = JSON.stringify({ access_token: { acrs: { essential: true, value: "c1" } } });
+
+    await provider().getAccessToken({ userAssertion: alice, claims });
+
+    const acquisition = only(sdk.spans(), "graph_obo_auth.acquire_token");
+    assert.equal(acquisition.attributes["graph_obo_auth.claims_challenge"], true);
+    assert.ok(!everythingRecorded(sdk.spans(), []).includes("acrs"), "not the claims themselves");
+  });
+
+  it("records a token request that ran out of time as a timeout, on the leg span and in the metrics", async () => {
+    const alice = await user("alice");
+    mockOboEndpoint({ delayMs: 2000 });
+
+    const error = await provider({ timeoutMs: 100 })
+      .getAccessToken({ userAssertion: alice })
+      .catch((e: unknown) => e);
+
+    assert.ok(error instanceof OnBehalfOfError);
+    assert.equal(error.code, "ERR_OBO_TIMEOUT");
+    const leg = only(sdk.spans(), "graph_obo_auth.token_request obo");
+    assert.equal(leg.status.code, SpanStatusCode.ERROR);
+    assert.equal(leg.attributes["error.type"], "ERR_OBO_TIMEOUT");
+    const collected = await sdk.collect();
+    assert.equal(
+      sumOf(collected, "graph_obo_auth.token_requests", {
+        "graph_obo_auth.leg": "obo",
+        "graph_obo_auth.outcome": "timeout",
+      }),
+      1,
+    );
   });
 
   it("counts the in-memory cache's evictions", async () => {
