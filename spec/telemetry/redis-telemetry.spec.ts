@@ -93,5 +93,37 @@ for (const kind of CLIENT_KINDS) {
       }, "the circuit closes");
       assert.equal(sumOf(await sdk.collect(), "graph_obo_auth.redis.circuit.open"), 0);
     });
+
+    it("counts failed commands as errors while Redis is down, and every user is served", async () => {
+      const cache = redisCache(await cacheClient(kind, server.port), {
+        circuitBreaker: { failureThreshold: 100, cooldownMs: 50 },
+      });
+      const provider = providerWith(cache);
+      const users = await Promise.all(Array.from({ length: 3 }, () => newUser()));
+      mockOboEndpoint({ times: users.length });
+      await server.kill();
+      try {
+        for (const user of users) {
+          const token = await provider.getAccessToken({ userAssertion: user.assertion });
+          assert.equal(claimsOf(token).oid, user.oid);
+        }
+        const collected = await sdk.collect();
+        const failures = (failure: string): number =>
+          sumOf(collected, "graph_obo_auth.redis.failures", {
+            "graph_obo_auth.redis.failure": failure,
+          });
+        const stats = cache.stats();
+        assert.equal(failures("error"), stats.l2Errors);
+        assert.equal(failures("timeout"), stats.l2Timeouts);
+        assert.ok(failures("error") >= 1, "refused connections are errors");
+        // A command already on the dying socket may time out instead.
+        assert.ok(
+          failures("error") + failures("timeout") >= users.length,
+          "each user's read failed",
+        );
+      } finally {
+        await server.restart();
+      }
+    });
   });
 }
