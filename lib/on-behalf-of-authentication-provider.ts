@@ -48,6 +48,8 @@ import {
 import { isPromiseLike, raceSignal } from "./promises.js";
 import { currentUserAssertion } from "./request-context.js";
 import { normalizeScopes, scopesKey } from "./scopes.js";
+import { CacheMetrics } from "./telemetry/cache-metrics.js";
+import { traceAcquisition } from "./telemetry/tracing.js";
 import { checkUserAssertion, cleanUserAssertion, refuseOversized } from "./user-assertion.js";
 
 /**
@@ -286,6 +288,8 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       clientCapabilities === undefined
         ? this.#msal
         : this.#createMsalClient(clientId, homeTenant, credential, false);
+    // OpenTelemetry instruments, once per provider: the API's no-ops unless an SDK was registered.
+    const metrics = new CacheMetrics();
     this.#engine = new TokenEngine<TokenRequest>({
       cache: this.#options.tokenCache ?? new MemoryTokenCache(),
       fetch: (request) => this.#exchange(request),
@@ -295,6 +299,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       refreshAheadMs: this.#options.refreshAheadMs,
       clockSkewMs: this.#options.clockSkewMs,
       onEvent: this.#options.onCacheEvent,
+      metrics,
       assertionExpired: expiredAssertion,
       isFinalRefusal,
       refusalTtlMs: this.#options.refusalCacheMs,
@@ -306,6 +311,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       },
       policy: this.#options.policy,
       gates: new LegGates(),
+      metrics,
     };
     this.#agents = new AgentTokens({
       ...this.#legs,
@@ -520,7 +526,21 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
     return claimedTenant;
   }
 
-  async #exchange(request: TokenRequest): Promise<FetchedToken> {
+  /** One acquisition that goes to the network, in its own span; its legs are child spans. */
+  #exchange(request: TokenRequest): Promise<FetchedToken> {
+    return traceAcquisition(
+      {
+        tokenKind: request.kind,
+        tenant: request.tenant,
+        agentId: request.agentId,
+        correlationId: request.correlationId,
+        claims: request.claims !== undefined,
+      },
+      () => this.#exchangeLegs(request),
+    );
+  }
+
+  async #exchangeLegs(request: TokenRequest): Promise<FetchedToken> {
     switch (request.kind) {
       case "app-only":
         return this.#agents.appOnly(

@@ -6,6 +6,8 @@ import type { InternalLogger } from "../logger.js";
 import { toOnBehalfOfError, type ResponseFacts } from "../msal/msal-errors.js";
 import { observeAttempt, type Attempt } from "../msal/network-client.js";
 import { raceSignal } from "../promises.js";
+import type { CacheMetrics, TokenRequestOutcome } from "../telemetry/cache-metrics.js";
+import { traceLeg, type LegProgress } from "../telemetry/tracing.js";
 import type { LegGates } from "./leg-gates.js";
 
 /** How token requests are bounded and retried. @internal */
@@ -30,6 +32,8 @@ export interface LegContext {
   readonly policy: RequestPolicy;
   /** Entra's `Retry-After` for app-wide legs. */
   readonly gates: LegGates;
+  /** OpenTelemetry instruments: every request's outcome and duration. */
+  readonly metrics?: CacheMetrics | undefined;
 }
 
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
@@ -123,7 +127,8 @@ export interface LegRequest {
  * request: Entra's `Retry-After` on a 429 or 503 then also holds back later requests of that same
  * leg, and only those. Every attempt of an acquisition sends the same correlation id. The client's
  * MSAL store is emptied after every attempt, so that our cache stays the only one. The deadline's
- * timer is cleared as soon as the request settles.
+ * timer is cleared as soon as the request settles. The request runs in an OpenTelemetry span (a
+ * child of the acquisition's), and every attempt is counted and timed in the provider's metrics.
  *
  * @param context - logger, counter, policy and gates
  * @param request - the leg, the client, the correlation id and the MSAL call
@@ -133,22 +138,35 @@ export async function requestToken(
   context: LegContext,
   request: LegRequest,
 ): Promise<FetchedToken> {
-  const deadline = startDeadline(context.policy.timeoutMs);
-  try {
-    return await attempt(context, request, deadline.signal);
-  } finally {
-    deadline.stop();
-  }
+  return traceLeg(request.leg, request.correlationId, async (progress) => {
+    const deadline = startDeadline(context.policy.timeoutMs);
+    try {
+      return await attempt(context, request, deadline.signal, progress);
+    } finally {
+      deadline.stop();
+    }
+  });
+}
+
+function recordAttempt(
+  context: LegContext,
+  leg: TokenRequestLeg,
+  outcome: TokenRequestOutcome,
+  startedAt: number,
+): void {
+  context.metrics?.tokenRequest(leg, outcome, (performance.now() - startedAt) / 1000);
 }
 
 async function attempt(
   context: LegContext,
   request: LegRequest,
   deadline: AbortSignal,
+  progress: LegProgress,
 ): Promise<FetchedToken> {
   const { policy, log, gates } = context;
   const { leg, what, client, correlationId, gate, send } = request;
   for (let attempt = 0; ; attempt++) {
+    progress.retries = attempt;
     if (gate !== undefined) await waitForGate(context, leg, what, gate, deadline);
     log.info(
       `requesting ${what} (correlationId=${correlationId}${attempt > 0 ? `, retry ${attempt}` : ""})`,
@@ -157,6 +175,7 @@ async function attempt(
     const observed: Attempt = { signal: deadline, facts: undefined };
     let facts: ResponseFacts;
     let failure: OnBehalfOfError;
+    const startedAt = performance.now();
     try {
       const result = await raceSignal(
         observeAttempt(observed, () => send(correlationId)),
@@ -174,6 +193,7 @@ async function attempt(
         );
       }
       if (gate !== undefined) gates.open(gate);
+      recordAttempt(context, leg, "success", startedAt);
       return {
         accessToken: result.accessToken,
         // No known expiry: use it for this request, do not cache it.
@@ -182,6 +202,7 @@ async function attempt(
     } catch (error) {
       facts = observed.facts ?? {};
       if (deadline.aborted) {
+        recordAttempt(context, leg, "timeout", startedAt);
         log.warn(`${what} timed out (leg=${leg}, correlationId=${correlationId})`);
         throw timeoutError(leg, correlationId, policy.timeoutMs, error);
       }
@@ -197,6 +218,7 @@ async function attempt(
       gates.close(gate, facts.retryAfterMs, Date.now());
     }
     const delay = retryDelay(facts, attempt, policy);
+    recordAttempt(context, leg, delay === undefined ? "failure" : "retried", startedAt);
     if (delay === undefined) {
       log.warn(
         `${what} failed: ${failure.code} ${failure.error ?? ""}${facts.status === undefined ? "" : ` HTTP ${facts.status}`} (leg=${leg}, correlationId=${correlationId})`,

@@ -1,6 +1,7 @@
 import { OnBehalfOfError } from "../errors.js";
 import type { InternalLogger } from "../logger.js";
 import { isPromiseLike } from "../promises.js";
+import type { CacheMetrics } from "../telemetry/cache-metrics.js";
 import { SingleFlight } from "./single-flight.js";
 import type { CachedToken, TokenCache } from "./token-cache.js";
 
@@ -71,6 +72,8 @@ export interface TokenEngineOptions<R> {
   /** Tolerance when checking the user assertion's expiry. */
   readonly clockSkewMs: number;
   readonly onEvent: ((event: TokenCacheEvent) => void) | undefined;
+  /** OpenTelemetry instruments (no-ops without an SDK); a hit adds 1 to a counter, nothing more. */
+  readonly metrics?: CacheMetrics | undefined;
   /** The error for an entry whose user assertion has expired (the entry is dropped). */
   readonly assertionExpired?: () => Error;
   /**
@@ -182,6 +185,8 @@ export class TokenEngine<R> {
       const entry = isPromiseLike<CachedToken | undefined>(found)
         ? await this.#safeGet(found)
         : found;
+      // A second-level hit fills the first level, which may evict.
+      this.#options.metrics?.noteEvictions(cache);
       if (entry !== undefined) {
         const served = this.#serve(call, entry, request);
         if (served !== undefined) return served;
@@ -270,6 +275,7 @@ export class TokenEngine<R> {
 
   #count(counter: "hits" | "misses" | "coalesced" | "refreshes"): void {
     this.#counters[counter]++;
+    this.#options.metrics?.[counter].add(1);
     const onEvent = this.#options.onEvent;
     if (onEvent !== undefined) onEvent({ type: EVENT_TYPES[counter] });
   }
@@ -313,6 +319,7 @@ export class TokenEngine<R> {
             `token cache write failed; the token is used uncached (${describe(error)})`,
           );
         }
+        this.#options.metrics?.noteEvictions(cache);
         return entry;
       } catch (error) {
         this.#superseded.delete(flightKey);

@@ -1,4 +1,5 @@
 import type { InternalLogger } from "../../logger.js";
+import type { RedisMetrics } from "../../telemetry/redis-metrics.js";
 import { CircuitBreaker, type CircuitState } from "./circuit-breaker.js";
 import type { RedisCommands } from "./redis-commands.js";
 
@@ -10,6 +11,8 @@ export interface RedisStoreOptions {
   readonly cooldownMs: number;
   readonly log: InternalLogger;
   readonly now: () => number;
+  /** OpenTelemetry instruments: failed commands and the circuit's state. */
+  readonly metrics?: RedisMetrics | undefined;
 }
 
 /** What a store call answers when Redis could not be used (breaker open, error, time-out). */
@@ -80,9 +83,11 @@ export class RedisStore {
   #timeouts = 0;
   #skipped = 0;
   #lateReplies = 0;
+  readonly #metrics: RedisMetrics | undefined;
 
   public constructor(options: RedisStoreOptions) {
     this.#commands = options.commands;
+    this.#metrics = options.metrics;
     this.#timeoutMs = options.timeoutMs;
     this.#log = options.log;
     this.#breaker = new CircuitBreaker({
@@ -91,11 +96,13 @@ export class RedisStore {
       now: options.now,
       probe: async () => (await this.#bounded(() => this.#commands.ping())) !== UNAVAILABLE,
       onOpen: () => {
+        this.#metrics?.circuit(true);
         this.#log.warn(
           `Redis is unavailable (${this.#lastFailure}); the token cache uses memory only and probes Redis every ${options.cooldownMs} ms`,
         );
       },
       onClose: () => {
+        this.#metrics?.circuit(false);
         this.#log.info("Redis is reachable again; the shared token cache is back in use");
       },
     });
@@ -198,10 +205,12 @@ export class RedisStore {
         if (extension >= MAX_LAG_EXTENSIONS) break;
       }
       this.#timeouts++;
+      this.#metrics?.failure("timeout");
       this.#noteFailure(`no answer within ${this.#timeoutMs} ms`);
       return UNAVAILABLE;
     } catch (error) {
       this.#errors++;
+      this.#metrics?.failure("error");
       this.#noteFailure(describe(error));
       return UNAVAILABLE;
     }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, type InternalLogger } from "../../logger.js";
+import { RedisMetrics } from "../../telemetry/redis-metrics.js";
 import { MemoryTokenCache } from "../memory-token-cache.js";
 import type { CachedToken, TokenCache } from "../token-cache.js";
 import type { CircuitState } from "./circuit-breaker.js";
@@ -101,6 +102,8 @@ export class RedisTokenCache implements TokenCache {
   readonly #store: RedisStore;
   readonly #log: InternalLogger;
   readonly #now: () => number;
+  /** OpenTelemetry instruments (no-ops without an SDK). */
+  readonly #metrics = new RedisMetrics();
   /** Entries known to be in Redis already (read from it, or written by `coordinate`). */
   readonly #stored = new WeakSet<CachedToken>();
   readonly #counters = {
@@ -132,6 +135,7 @@ export class RedisTokenCache implements TokenCache {
       cooldownMs: this.#options.cooldownMs,
       log: this.#log,
       now,
+      metrics: this.#metrics,
     });
     if (this.#options.commands.queuesWhileOffline) {
       this.#log.warn(
@@ -286,12 +290,18 @@ export class RedisTokenCache implements TokenCache {
       }
       const { entry } = opened;
       if (entry.expiresAt <= now || (mode === "fresh" && entry.refreshAt <= now)) continue;
-      if (mode === "lookup") this.#counters.l2Hits++;
+      if (mode === "lookup") {
+        this.#counters.l2Hits++;
+        this.#metrics.hits.add(1);
+      }
       this.#stored.add(entry);
       this.#l1?.set(key, entry);
       return entry;
     }
-    if (mode === "lookup") this.#counters.l2Misses++;
+    if (mode === "lookup") {
+      this.#counters.l2Misses++;
+      this.#metrics.misses.add(1);
+    }
     return undefined;
   }
 
