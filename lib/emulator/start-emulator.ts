@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { CaeRegistry } from "./cae.js";
 import { createCertificateAuthority, issueServerCertificate } from "./certificates.js";
 import type { EmulatorContext } from "./context.js";
@@ -106,6 +107,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const [ca, key] = await Promise.all([createCertificateAuthority(), SigningKey.generate()]);
   const serverCertificate = await issueServerCertificate(ca);
   const closing = new AbortController();
+  // Every delayed answer (the `delay` fault) waits on this signal: many at once are expected, not a
+  // listener leak.
+  setMaxListeners(0, closing.signal);
   const started: { ctx?: EmulatorContext } = {};
   const server = await startHttpsServer(
     {

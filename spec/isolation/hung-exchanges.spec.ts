@@ -18,5 +18,10 @@ describe("hung exchanges (a user network client with a socket limit)", function 
     rmSync(coverage, { recursive: true, force: true });
     assert.equal(result.status, 0, result.stderr.slice(0, 2000));
     assert.deepEqual(JSON.parse(result.stdout), { victimsTimedOut: 24, bystandersFailed: 0 });
+    assert.doesNotMatch(
+      result.stderr,
+      /MaxListenersExceededWarning/,
+      "24 delayed answers are no leak",
+    );
   });
 });
