@@ -182,6 +182,21 @@ describe("TokenEngine", () => {
       assert.equal(h.engine.stats().refreshes, 1);
     });
 
+    it("renews a short-lived token no earlier than half its lifetime", async () => {
+      // 6 minutes of life and a 5-minute window: without the half-lifetime cap the renewal would
+      // start at 1 minute; with it, at 3 minutes (the 2-minute skew serves it until 4).
+      const h = harness({ lifetimeMs: 6 * MINUTE });
+      const first = await h.engine.acquire({ key: "k", request: () => "r" });
+      h.clock.now += 2 * MINUTE;
+      assert.equal(await h.engine.acquire({ key: "k", request: () => "r" }), first);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(h.fetches.length, 1, "no renewal before half the lifetime");
+      h.clock.now += 1.5 * MINUTE;
+      assert.equal(await h.engine.acquire({ key: "k", request: () => "r" }), first);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(h.fetches.length, 2, "renewed once past half the lifetime");
+    });
+
     it("keeps serving the current token when a renewal fails, and logs it", async () => {
       let fail = false;
       const h = harness({
