@@ -3,8 +3,8 @@
  * machine against one fake endpoint. Each (approach, size) runs in a fresh child process.
  *
  * ```
- * npm run bench                 # sizes 1, 1,000, 10,000 (a few minutes on 2 cores)
- * npm run bench -- --quick      # smoke run, about a minute
+ * npm run bench                 # sizes 1, 1,000, 10,000 (several minutes on 2 cores)
+ * npm run bench -- --quick      # smoke run, a few minutes
  * npm run bench -- --full       # adds 100,000 users (slow: the shared msal app takes ~2 s a hit)
  * npm run bench -- --only msal-shared,ms-partitioned --sections hit
  * npm run bench -- --quick --sections miss,storm
@@ -40,7 +40,7 @@ type Section = (typeof SECTIONS)[number];
 
 const USAGE = `Usage: npm run bench -- [--quick | --full] [--only ID,...] [--sections ${SECTIONS.join(",")}] [--json FILE]
 
-  --quick      smoke run (sizes 1 and 1,000, fewer reps), about a minute
+  --quick      smoke run (hit sizes 1 and 1,000, fewer reps), a few minutes
   --full       also 100,000 cached users (slow for the msal peers)
   --only       approaches besides ours and the lower bound: ${SUBJECTS.filter(
     (s) => s.role === "peer",
