@@ -2,6 +2,7 @@
  * One bench job in a fresh process: `node --import tsx --expose-gc bench/child.ts '<job JSON>'`.
  * The result goes back to `bench/run.ts` over IPC; progress goes to stderr.
  */
+import { runMiss, runStorm } from "./jobs-miss.js";
 import { runConcurrency, runGraph, runHit, runSuite, type Job, type JobResult } from "./jobs.js";
 
 function log(message: string): void {
@@ -18,6 +19,10 @@ async function run(job: Job): Promise<JobResult> {
       return runGraph(job, log);
     case "suite":
       return runSuite(job, log);
+    case "miss":
+      return runMiss(job, log);
+    case "storm":
+      return runStorm(job, log);
   }
 }
 

@@ -59,7 +59,29 @@ export interface SuiteJob {
   readonly full: boolean;
 }
 
-export type Job = HitJob | ConcurrencyJob | GraphJob | SuiteJob;
+export interface MissJob {
+  readonly kind: "miss";
+  readonly subject: SubjectId;
+  /** Users already cached before the timed misses. */
+  readonly users: number;
+  readonly reps: number;
+  /** Misses (users never seen) per repetition. */
+  readonly missesPerRep: number;
+}
+
+export interface StormJob {
+  readonly kind: "storm";
+  readonly subject: SubjectId;
+  /** Distinct users, none cached. */
+  readonly users: number;
+  /** Concurrent calls per user. */
+  readonly callsPerUser: number;
+  /** The endpoint's answer delay, ms. */
+  readonly delayMs: number;
+  readonly reps: number;
+}
+
+export type Job = HitJob | ConcurrencyJob | GraphJob | SuiteJob | MissJob | StormJob;
 
 /** One repetition of a timed loop. */
 export interface RepFigures {
@@ -138,7 +160,68 @@ export interface SuiteResult {
   readonly suites: { name: string; rows: unknown[]; error?: string }[];
 }
 
-export type JobResult = HitResult | ConcurrencyResult | GraphResult | SuiteResult;
+/** One repetition of sequential misses. */
+export interface MissRep {
+  readonly misses: number;
+  /** `process.cpuUsage()` user + system of the whole process ÷ misses, µs. */
+  readonly cpuUsPerMiss: number;
+  /** Wall time ÷ misses, µs (the endpoint answers at once, so close to the CPU figure). */
+  readonly wallUsPerMiss: number;
+}
+
+export interface MissResult {
+  readonly kind: "miss";
+  readonly subject: SubjectId;
+  readonly users: number;
+  readonly reps: MissRep[];
+  /** Median over reps of the CPU µs per miss. */
+  readonly cpuUsPerMiss: number;
+  readonly minCpuUsPerMiss: number;
+  readonly maxCpuUsPerMiss: number;
+  readonly wallUsPerMiss: number;
+  /**
+   * CPU µs the fake endpoint itself spends on one answer (parsing the form, building and
+   * stringifying the tokens), measured in the same process: part of every figure above.
+   */
+  readonly endpointCpuUsPerCall: number;
+  /** Token requests per timed miss (1 expected). */
+  readonly tokenRequestsPerMiss: number;
+  /** Whether every timed miss returned the right user's token. */
+  readonly verified: boolean;
+}
+
+export interface StormRep {
+  readonly tokenRequests: number;
+  readonly wallMs: number;
+  /** Highest `heapUsed` sampled during the storm, bytes. */
+  readonly peakHeapBytes: number;
+  /** `heapUsed` after a forced GC just before the storm, bytes. */
+  readonly baselineHeapBytes: number;
+  /** Heap samples taken during the storm. */
+  readonly samples: number;
+  /** Most different tokens one user received (1 is ideal). */
+  readonly distinctTokensPerUser: number;
+}
+
+export interface StormResult {
+  readonly kind: "storm";
+  readonly subject: SubjectId;
+  readonly users: number;
+  readonly callsPerUser: number;
+  readonly delayMs: number;
+  readonly reps: StormRep[];
+  /** Medians over reps. */
+  readonly tokenRequests: number;
+  readonly wallMs: number;
+  readonly peakHeapBytes: number;
+  /** Median over reps of (peak − baseline). */
+  readonly peakHeapGrowthBytes: number;
+  /** Every call's token is checked to be its user's (the job fails otherwise). */
+  readonly distinctTokensPerUser: number;
+}
+
+export type JobResult =
+  HitResult | ConcurrencyResult | GraphResult | SuiteResult | MissResult | StormResult;
 
 // ---------------------------------------------------------------------------------------------
 

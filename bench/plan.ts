@@ -20,6 +20,20 @@ export interface Plan {
     readonly callsPerBlock: number;
     readonly warmupCalls: number;
   };
+  /** CPU per miss: users already cached, and misses timed per rep (a fresh instance per rep). */
+  readonly miss: {
+    readonly subjects: readonly SubjectId[];
+    readonly sizes: readonly number[];
+    readonly reps: number;
+    readonly missesPerRep: number;
+  };
+  /** Cold storm: distinct uncached users × concurrent calls each, a slow endpoint. */
+  readonly storm: {
+    readonly users: number;
+    readonly callsPerUser: number;
+    readonly delayMs: number;
+    readonly reps: number;
+  };
 }
 
 /** The plan of a mode, optionally restricted to some approaches. */
@@ -28,6 +42,16 @@ export function makePlan(mode: Mode, only?: readonly SubjectId[]): Plan {
     (id) => only === undefined || only.includes(id) || id === "ours" || id === "lower",
   );
   const concurrency = { reps: mode === "quick" ? 1 : 3, calls: 100, delayMs: 50 };
+  // The miss is compared with the raw POST (the lower bound's miss); the peers' misses are not
+  // measured here (the shared msal app's grow with its size, like its hits).
+  const miss = {
+    subjects: ["ours", "lower"] as const,
+    sizes: [0, 1_000, 10_000],
+    reps: mode === "quick" ? 3 : 5,
+    missesPerRep: mode === "quick" ? 200 : 500,
+  };
+  // The same storm in every mode: "exactly 1,000 token requests" is the figure that matters.
+  const storm = { users: 1_000, callsPerUser: 5, delayMs: 50, reps: mode === "quick" ? 1 : 3 };
   switch (mode) {
     case "quick":
       return {
@@ -38,6 +62,8 @@ export function makePlan(mode: Mode, only?: readonly SubjectId[]): Plan {
         uncachedPool: 1_000,
         concurrency,
         graph: { sizes: [1, 1_000], reps: 3, callsPerBlock: 1_000, warmupCalls: 1_000 },
+        miss,
+        storm,
       };
     case "default":
     case "full":
@@ -49,6 +75,8 @@ export function makePlan(mode: Mode, only?: readonly SubjectId[]): Plan {
         uncachedPool: 1_000,
         concurrency,
         graph: { sizes: [1, 1_000, 10_000], reps: 5, callsPerBlock: 2_000, warmupCalls: 1_000 },
+        miss,
+        storm,
       };
   }
 }

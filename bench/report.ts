@@ -5,9 +5,12 @@ import type {
   GraphResult,
   GraphVariant,
   HitResult,
+  MissResult,
+  StormResult,
   SuiteResult,
 } from "./jobs.js";
 import type { Plan } from "./plan.js";
+import { median } from "./stats.js";
 import { SUBJECTS, subjectSpec, type SubjectId } from "./subjects.js";
 
 export interface MachineInfo {
@@ -40,6 +43,8 @@ export interface BenchResults {
   readonly concurrency: readonly ConcurrencyResult[];
   readonly graph: readonly GraphResult[];
   readonly suites: readonly SuiteResult[];
+  readonly miss: readonly MissResult[];
+  readonly storm: readonly StormResult[];
   readonly failures: readonly { readonly job: string; readonly error: string }[];
   readonly targets: readonly TargetResult[];
 }
@@ -140,6 +145,8 @@ export function evaluateTargets(
   hit: readonly HitResult[],
   concurrency: readonly ConcurrencyResult[],
   graph: readonly GraphResult[],
+  miss: readonly MissResult[] = [],
+  storm: readonly StormResult[] = [],
 ): TargetResult[] {
   const out: TargetResult[] = [];
   const sizes = plan.sizes.filter((s) => hitOf(hit, "ours", s) !== undefined);
@@ -281,7 +288,58 @@ export function evaluateTargets(
       pass,
     });
   }
+
+  // 7. CPU per miss against the raw POST
+  {
+    const parts: string[] = [];
+    let pass: boolean | null = null;
+    for (const size of plan.miss.sizes) {
+      const ours = missOf(miss, "ours", size);
+      const raw = missOf(miss, "lower", size);
+      if (ours === undefined || raw === undefined) continue;
+      const r = ours.cpuUsPerMiss / raw.cpuUsPerMiss;
+      parts.push(
+        `${users(size)} cached: ${num(ours.cpuUsPerMiss)} ÷ ${num(raw.cpuUsPerMiss)} µs = ${ratio(r)}`,
+      );
+      pass = (pass ?? true) && r <= MISS_TARGET;
+    }
+    out.push({
+      id: "miss-vs-raw-post",
+      target: `CPU per miss ≤ ${String(MISS_TARGET)}× a raw token POST of the same exchange`,
+      measured: parts.join("; ") || "–",
+      pass,
+    });
+  }
+
+  // 8. cold storm: exactly one token request per user
+  {
+    const ours = storm.find((s) => s.subject === "ours");
+    const peers = storm
+      .filter((s) => subjectSpec(s.subject).role === "peer")
+      .map((s) => `${subjectSpec(s.subject).label} ${users(s.tokenRequests)}`)
+      .join(", ");
+    out.push({
+      id: "storm-token-requests",
+      target: `cold storm (${users(plan.storm.users)} users × ${String(plan.storm.callsPerUser)} concurrent calls): exactly ${users(plan.storm.users)} token requests`,
+      measured:
+        ours === undefined
+          ? "–"
+          : `${ours.reps.map((r) => users(r.tokenRequests)).join(" / ")} request(s)${peers === "" ? "" : `; peers: ${peers}`}`,
+      pass: ours === undefined ? null : ours.reps.every((r) => r.tokenRequests === ours.users),
+    });
+  }
   return out;
+}
+
+/** The target for CPU per miss, ours ÷ the raw POST. */
+const MISS_TARGET = 1.3;
+
+function missOf(
+  results: readonly MissResult[],
+  subject: SubjectId,
+  size: number,
+): MissResult | undefined {
+  return results.find((r) => r.subject === subject && r.users === size);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,6 +410,9 @@ export function renderMarkdown(results: BenchResults): string {
       ) + "\n\nIdeal: 1 and 10 token requests, 1 token per user.",
     );
   }
+
+  if (results.miss.length > 0) renderMiss(results, out);
+  if (results.storm.length > 0) renderStorm(results, out);
 
   // Graph
   if (graph.length > 0) {
@@ -562,6 +623,98 @@ function renderHitSections(results: BenchResults, out: string[]): void {
         }),
       ),
     ),
+  );
+}
+
+/** The miss table: CPU per miss of ours and the raw POST at each cache size. */
+function renderMiss(results: BenchResults, out: string[]): void {
+  const { plan, miss } = results;
+  const sizes = plan.miss.sizes.filter((size) => miss.some((m) => m.users === size));
+  const cell = (subject: SubjectId, size: number): string => {
+    const m = missOf(miss, subject, size);
+    return m === undefined
+      ? "–"
+      : `${num(m.cpuUsPerMiss)} (${num(m.minCpuUsPerMiss)}–${num(m.maxCpuUsPerMiss)})`;
+  };
+  const endpoint = miss.map((m) => m.endpointCpuUsPerCall);
+  out.push("");
+  out.push(
+    "### Cache miss: µs of CPU per miss (median of the reps, min–max), endpoint answering at once",
+  );
+  out.push("");
+  out.push(
+    table(
+      [
+        "users already cached",
+        "graph-obo-auth",
+        "raw token POST (lower bound)",
+        "ours ÷ raw POST",
+        "ours − raw POST, µs",
+        "token requests per miss (ours / raw)",
+        "right user's token",
+      ],
+      sizes.map((size) => {
+        const ours = missOf(miss, "ours", size);
+        const raw = missOf(miss, "lower", size);
+        return [
+          users(size),
+          cell("ours", size),
+          cell("lower", size),
+          ours && raw ? ratio(ours.cpuUsPerMiss / raw.cpuUsPerMiss) : "–",
+          ours && raw ? signed(ours.cpuUsPerMiss - raw.cpuUsPerMiss) : "–",
+          `${ours?.tokenRequestsPerMiss.toFixed(2) ?? "–"} / ${raw?.tokenRequestsPerMiss.toFixed(2) ?? "–"}`,
+          [ours, raw].every((m) => m?.verified !== false) ? "yes" : "**NO**",
+        ];
+      }),
+    ) +
+      `\n\nCPU is \`process.cpuUsage()\` (user + system, the whole process, GC included) over ${users(plan.miss.missesPerRep)} sequential awaited misses per rep ÷ misses; ` +
+      `${String(plan.miss.reps)} reps, each on a fresh instance that first caches the given number of users. ` +
+      "The raw POST builds the same OBO form body, sends it through the same fake endpoint and parses the JSON answer, then stores the token in a `Map` (the lower bound's miss). " +
+      `Both figures include the fake endpoint's own work: ${num(median(endpoint))} µs per answer measured alone in the same processes (median).`,
+  );
+}
+
+/** The cold-storm table: every approach, token requests, wall time, peak heap. */
+function renderStorm(results: BenchResults, out: string[]): void {
+  const { plan, storm } = results;
+  const specs = plan.subjects.map((id) => subjectSpec(id));
+  const mib = (bytes: number): string => num(bytes / 2 ** 20);
+  const lower = storm.find((s) => s.subject === "lower");
+  out.push("");
+  out.push(
+    `### Cold storm: ${users(plan.storm.users)} distinct uncached users × ${String(plan.storm.callsPerUser)} concurrent calls each, endpoint answering after ${String(plan.storm.delayMs)} ms (median of ${String(plan.storm.reps)} rep${plan.storm.reps === 1 ? "" : "s"})`,
+  );
+  out.push("");
+  out.push(
+    table(
+      [
+        "approach",
+        "token requests",
+        "most different tokens per user",
+        "wall ms",
+        "wall ÷ lower bound",
+        "peak heap MiB (growth over the start)",
+        "peak growth ÷ lower bound",
+      ],
+      specs.flatMap((s) => {
+        const r = storm.find((x) => x.subject === s.id);
+        if (r === undefined) return [];
+        return [
+          [
+            s.label,
+            users(r.tokenRequests),
+            users(r.distinctTokensPerUser),
+            num(r.wallMs),
+            lower ? ratio(r.wallMs / lower.wallMs) : "–",
+            `${mib(r.peakHeapBytes)} (+${mib(r.peakHeapGrowthBytes)})`,
+            lower ? ratio(r.peakHeapGrowthBytes / lower.peakHeapGrowthBytes) : "–",
+          ],
+        ];
+      }),
+    ) +
+      `\n\nIdeal: ${users(plan.storm.users)} token requests (one per user; the job fails if ours sends any other number), 1 token per user. ` +
+      "All calls start at once, call k for user k mod users, each with its own copy of the incoming token. " +
+      "Peak heap: the highest `process.memoryUsage().heapUsed` sampled every millisecond the event loop is free during the storm, after a forced GC before it; GC timing makes it noisy.",
   );
 }
 

@@ -3,10 +3,11 @@
  * machine against one fake endpoint. Each (approach, size) runs in a fresh child process.
  *
  * ```
- * npm run bench                 # sizes 1, 1,000, 10,000 (a few minutes on 2 cores)
- * npm run bench -- --quick      # smoke run, about a minute
+ * npm run bench                 # sizes 1, 1,000, 10,000 (several minutes on 2 cores)
+ * npm run bench -- --quick      # smoke run, a few minutes
  * npm run bench -- --full       # adds 100,000 users (slow: the shared msal app takes ~2 s a hit)
  * npm run bench -- --only msal-shared,ms-partitioned --sections hit
+ * npm run bench -- --quick --sections miss,storm
  * ```
  *
  * Markdown goes to stdout, progress to stderr, everything to `.bench/results.json`.
@@ -23,6 +24,8 @@ import type {
   HitResult,
   Job,
   JobResult,
+  MissResult,
+  StormResult,
   SuiteResult,
 } from "./jobs.js";
 import { makePlan, type Mode } from "./plan.js";
@@ -32,12 +35,12 @@ import { SUBJECTS, subjectSpec, type SubjectId } from "./subjects.js";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
 const CHILD = path.join(HERE, "child.ts");
-const SECTIONS = ["hit", "concurrency", "graph", "suites"] as const;
+const SECTIONS = ["hit", "miss", "concurrency", "storm", "graph", "suites"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `Usage: npm run bench -- [--quick | --full] [--only ID,...] [--sections ${SECTIONS.join(",")}] [--json FILE]
 
-  --quick      smoke run (sizes 1 and 1,000, fewer reps), about a minute
+  --quick      smoke run (hit sizes 1 and 1,000, fewer reps), a few minutes
   --full       also 100,000 cached users (slow for the msal peers)
   --only       approaches besides ours and the lower bound: ${SUBJECTS.filter(
     (s) => s.role === "peer",
@@ -210,6 +213,32 @@ async function main(): Promise<void> {
       });
     }
   }
+  if (cli.sections.has("miss")) {
+    for (const users of plan.miss.sizes) {
+      for (const id of plan.miss.subjects) {
+        tasks.push({
+          name: `miss ${id} ${users.toLocaleString("en-US")} users cached`,
+          job: {
+            kind: "miss",
+            subject: id,
+            users,
+            reps: plan.miss.reps,
+            missesPerRep: plan.miss.missesPerRep,
+          },
+          heapMb: 4_096,
+        });
+      }
+    }
+  }
+  if (cli.sections.has("storm")) {
+    for (const id of plan.subjects) {
+      tasks.push({
+        name: `storm ${id}`,
+        job: { kind: "storm", subject: id, ...plan.storm },
+        heapMb: 4_096,
+      });
+    }
+  }
   if (cli.sections.has("graph")) {
     for (const size of plan.graph.sizes) {
       tasks.push({
@@ -233,6 +262,8 @@ async function main(): Promise<void> {
   const concurrency: ConcurrencyResult[] = [];
   const graph: GraphResult[] = [];
   const suites: SuiteResult[] = [];
+  const miss: MissResult[] = [];
+  const storm: StormResult[] = [];
   const failures: { job: string; error: string }[] = [];
   for (const [i, task] of tasks.entries()) {
     const t0 = Date.now();
@@ -258,6 +289,18 @@ async function main(): Promise<void> {
           break;
         case "suite":
           suites.push({ ...result, file: path.relative(ROOT, result.file) });
+          break;
+        case "miss":
+          miss.push(result);
+          log(
+            `    ${result.cpuUsPerMiss.toFixed(0)} µs CPU per miss (endpoint alone ${result.endpointCpuUsPerCall.toFixed(0)} µs)`,
+          );
+          break;
+        case "storm":
+          storm.push(result);
+          log(
+            `    ${String(result.tokenRequests)} token requests, ${result.wallMs.toFixed(0)} ms, peak heap +${(result.peakHeapGrowthBytes / 2 ** 20).toFixed(1)} MiB`,
+          );
           break;
       }
     } catch (error) {
@@ -293,8 +336,10 @@ async function main(): Promise<void> {
     concurrency,
     graph,
     suites,
+    miss,
+    storm,
     failures,
-    targets: evaluateTargets(plan, hit, concurrency, graph),
+    targets: evaluateTargets(plan, hit, concurrency, graph, miss, storm),
   };
   mkdirSync(path.dirname(cli.json), { recursive: true });
   writeFileSync(cli.json, `${JSON.stringify(results, null, 2)}\n`);
