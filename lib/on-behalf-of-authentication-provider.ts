@@ -235,7 +235,7 @@ function rulesFingerprint(options: ResolvedOptions): string {
  * separates its entries from another provider's (kind, authority host, tenant, client id, rules),
  * then `|`. A hash, not a counter, because keys are shared across processes through Redis: the
  * same configuration gives the same namespace everywhere, another one never meets it. Short, so
- * every entry does not carry (and every hit does not hash and compare) a 130-character prefix.
+ * every entry does not carry (and every hit does not hash and compare) a prefix of about 100 characters.
  */
 function keyNamespace(parts: readonly string[]): string {
   return `${hash("sha256", JSON.stringify(parts), "base64url").slice(0, 16)}|`;
