@@ -231,6 +231,17 @@ function rulesFingerprint(options: ResolvedOptions): string {
 }
 
 /**
+ * A provider's cache-key namespace: 16 base64url characters (96 bits) of the SHA-256 of what
+ * separates its entries from another provider's (kind, authority host, tenant, client id, rules),
+ * then `|`. A hash, not a counter, because keys are shared across processes through Redis: the
+ * same configuration gives the same namespace everywhere, another one never meets it. Short, so
+ * every entry does not carry (and every hit does not hash and compare) a prefix of about 100 characters.
+ */
+function keyNamespace(parts: readonly string[]): string {
+  return `${hash("sha256", JSON.stringify(parts), "base64url").slice(0, 16)}|`;
+}
+
+/**
  * An `AuthenticationProvider` for the Microsoft Graph JS client (v3) that calls Graph on behalf of
  * the signed-in user of a web API: it exchanges the user's incoming access token through
  * `@azure/msal-node`'s On-Behalf-Of flow and caches the result per user.
@@ -331,8 +342,14 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
     // Entries prove the local checks, whose outcome depends on allowedTenants and audiences: a
     // provider with other rules never reads them.
     const rules = rulesFingerprint(this.#options);
-    this.#keyPrefix = `obo|${authority.host}|${authority.tenant}|${clientId}|${rules}`;
-    this.#agentKeyPrefix = `agent|${authority.host}|${authority.tenant}|${clientId}|${rules}`;
+    this.#keyPrefix = keyNamespace(["obo", authority.host, authority.tenant, clientId, rules]);
+    this.#agentKeyPrefix = keyNamespace([
+      "agent",
+      authority.host,
+      authority.tenant,
+      clientId,
+      rules,
+    ]);
     this.#defaultScopesKey = scopesKey(this.#options.scopes);
   }
 

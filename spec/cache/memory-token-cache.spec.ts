@@ -7,19 +7,56 @@ function entry(expiresAt: number, token = "t"): CachedToken {
 }
 
 describe("MemoryTokenCache", () => {
-  it("evicts the least recently used entry beyond maxEntries", () => {
+  it("evicts an entry not read since the hand passed (CLOCK) beyond maxEntries", () => {
     const cache = new MemoryTokenCache({ maxEntries: 3 });
     const later = Date.now() + 60_000;
     for (const key of ["a", "b", "c"]) cache.set(key, entry(later, key));
-    assert.equal(cache.get("a")?.accessToken, "a"); // a is now the most recent
+    assert.equal(cache.get("a")?.accessToken, "a"); // a is marked as read
     cache.set("d", entry(later, "d"));
-    assert.equal(cache.get("b"), undefined, "b was the least recently used");
+    assert.equal(cache.peek("b"), undefined, "b, never read, goes first");
     assert.deepEqual(
-      ["a", "c", "d"].map((k) => cache.get(k)?.accessToken),
+      ["a", "c", "d"].map((k) => cache.peek(k)?.accessToken),
       ["a", "c", "d"],
     );
     assert.equal(cache.size, 3);
     assert.deepEqual(cache.stats(), { size: 3, evictions: 1, expired: 0 });
+  });
+
+  it("spares read entries and evicts unread ones, in ring order, with exact counters", () => {
+    const cache = new MemoryTokenCache({ maxEntries: 4 });
+    const later = Date.now() + 60_000;
+    for (const key of ["a", "b", "c", "d"]) cache.set(key, entry(later, key));
+    cache.peek("a");
+    cache.get("c");
+    cache.set("e", entry(later)); // hand: a spared, b evicted
+    cache.set("f", entry(later)); // c spared, d evicted
+    assert.deepEqual(
+      ["a", "b", "c", "d", "e", "f"].map((k) => cache.peek(k) !== undefined),
+      [true, false, true, false, true, true],
+    );
+    assert.deepEqual(cache.stats(), { size: 4, evictions: 2, expired: 0 });
+  });
+
+  it("keeps the bound when every entry has been read (the hand's scan is bounded)", () => {
+    const cache = new MemoryTokenCache({ maxEntries: 100 });
+    const later = Date.now() + 60_000;
+    for (let i = 0; i < 100; i++) cache.set(`k${String(i)}`, entry(later));
+    for (let i = 0; i < 100; i++) cache.peek(`k${String(i)}`);
+    for (let i = 0; i < 100; i++) {
+      cache.set(`n${String(i)}`, entry(later));
+      assert.equal(cache.size, 100);
+    }
+    assert.deepEqual(cache.stats(), { size: 100, evictions: 100, expired: 0 });
+  });
+
+  it("replacing an entry keeps one entry and evicts nothing", () => {
+    const cache = new MemoryTokenCache({ maxEntries: 2 });
+    const later = Date.now() + 60_000;
+    cache.set("a", entry(later, "1"));
+    cache.set("b", entry(later, "b"));
+    cache.set("a", entry(later, "2"));
+    assert.equal(cache.peek("a")?.accessToken, "2");
+    assert.deepEqual(cache.stats(), { size: 2, evictions: 0, expired: 0 });
   });
 
   it("drops an expired entry when it is read", () => {
@@ -32,15 +69,65 @@ describe("MemoryTokenCache", () => {
     assert.equal(cache.stats().expired, 1);
   });
 
-  it("sweeps expired entries out on a write once the sweep interval has passed", () => {
+  it("peek reads no clock and returns the entry as held; get then drops it if expired", () => {
+    let reads = 0;
+    const clock = { now: 1_000 };
+    const cache = new MemoryTokenCache({ now: () => (reads++, clock.now) });
+    cache.set("a", entry(2_000, "a"));
+    reads = 0;
+    clock.now = 3_000;
+    assert.equal(cache.peek("a")?.expiresAt, 2_000, "the caller sees expiresAt and decides");
+    assert.equal(reads, 0);
+    assert.equal(cache.get("a"), undefined);
+    assert.deepEqual(cache.stats(), { size: 0, evictions: 0, expired: 1 });
+  });
+
+  it("sweeps expired entries a bounded few per write, never the whole cache at once", () => {
     const clock = { now: 0 };
-    const cache = new MemoryTokenCache({ now: () => clock.now, sweepIntervalMs: 1_000 });
-    for (let i = 0; i < 50; i++) cache.set(`old-${i}`, entry(500));
+    const cache = new MemoryTokenCache({ now: () => clock.now, maxEntries: 1_000 });
+    for (let i = 0; i < 50; i++) cache.set(`old-${String(i)}`, entry(500));
     cache.set("long", entry(100_000));
     clock.now = 1_000;
-    cache.set("new", entry(100_000));
-    assert.equal(cache.size, 2);
+    cache.set("new-0", entry(100_000));
+    const afterOne = cache.stats().expired ?? 0;
+    assert.ok(afterOne >= 1 && afterOne <= 2, `one write dropped ${String(afterOne)}`);
+    assert.equal(cache.size, 52 - afterOne);
+    for (let i = 1; i < 40; i++) {
+      const before = cache.stats().expired ?? 0;
+      cache.set(`new-${String(i)}`, entry(100_000));
+      assert.ok(
+        (cache.stats().expired ?? 0) - before <= 2,
+        "at most two entries examined per write",
+      );
+    }
+    // 40 writes examine 80 ring positions: every expired entry is gone, the live ones stay.
     assert.equal(cache.stats().expired, 50);
+    assert.equal(cache.size, 41);
+    assert.equal(cache.peek("long")?.expiresAt, 100_000);
+    assert.deepEqual(cache.stats(), { size: 41, evictions: 0, expired: 50 });
+  });
+
+  it("counts an expired entry met by the eviction hand as expired, not evicted", () => {
+    const clock = { now: 0 };
+    const cache = new MemoryTokenCache({ now: () => clock.now, maxEntries: 2 });
+    cache.set("a", entry(500));
+    cache.set("b", entry(100_000));
+    clock.now = 1_000;
+    cache.set("c", entry(100_000));
+    assert.equal(cache.peek("a"), undefined);
+    assert.deepEqual(cache.stats(), { size: 2, evictions: 0, expired: 1 });
+  });
+
+  it("reuses the positions of deleted entries and keeps the bound", () => {
+    const cache = new MemoryTokenCache({ maxEntries: 3 });
+    const later = Date.now() + 60_000;
+    for (const key of ["a", "b", "c"]) cache.set(key, entry(later, key));
+    cache.delete("b");
+    cache.set("d", entry(later, "d"));
+    assert.deepEqual(cache.stats(), { size: 3, evictions: 0, expired: 0 });
+    cache.set("e", entry(later, "e"));
+    assert.deepEqual(cache.stats(), { size: 3, evictions: 1, expired: 0 });
+    assert.equal(cache.peek("a"), undefined, "a was first in the ring and unread");
   });
 
   it("deletes and clears", () => {

@@ -141,6 +141,24 @@ describe("TokenEngine", () => {
   });
 
   describe("expiry", () => {
+    it("reads the clock once per hit (the cache's peek reads none), and never serves an expired entry", async () => {
+      const h = harness({ lifetimeMs: 10 * MINUTE, assertionLifetimeMs: 60 * MINUTE });
+      const first = await h.engine.acquire({ key: "k", request: () => "alice" });
+      let value = h.clock.now;
+      let reads = 0;
+      Object.defineProperty(h.clock, "now", {
+        get: () => (reads++, value),
+        set: (v: number) => (value = v),
+      });
+      assert.equal(await h.engine.acquire({ key: "k", request: () => "alice" }), first);
+      assert.equal(reads, 1);
+      h.clock.now = value + 10 * MINUTE; // expired
+      const second = await h.engine.acquire({ key: "k", request: () => "alice" });
+      assert.notEqual(second, first);
+      assert.equal(h.fetches.length, 2);
+      assert.equal(h.engine.stats().expired, 1, "the expired entry was dropped and counted");
+    });
+
     it("serves a token until the expiry skew, then fetches a new one", async () => {
       const h = harness({ lifetimeMs: 10 * MINUTE });
       const first = await h.engine.acquire({ key: "k", request: () => "r" });
