@@ -154,7 +154,7 @@ export class RedisTokenCache implements TokenCache {
    * it before it checks the caller's token, and calls {@link RedisTokenCache.get} only after.
    */
   public peek(key: string): CachedToken | undefined {
-    return this.#l1?.get(key);
+    return this.#l1?.peek(key);
   }
 
   /**
