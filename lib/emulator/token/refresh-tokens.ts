@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 
 /** Entra's default refresh token lifetime outside single-page apps: 90 days. @internal */
-export const DEFAULT_REFRESH_TOKEN_LIFETIME_SECONDS = 90 * 24 * 60 * 60;
+export const DEFAULT_REFRESH_TOKEN_LIFETIME_SECONDS: number = 90 * 24 * 60 * 60;
 
 /** What a refresh token stands for. Never holds the token itself. @internal */
 export interface RefreshGrant {
