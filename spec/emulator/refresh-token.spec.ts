@@ -169,6 +169,39 @@ describe("emulator refresh tokens (with msal-node)", () => {
     assert.equal(claimsOf(result.accessToken).oid, emulator().user("alice@contoso.example")?.id);
   });
 
+  it("injects faults into one user's refreshes (flow refresh_token); other users' refreshes are served", async () => {
+    const alice = await oboRefreshToken("alice@contoso.example");
+    const bob = await oboRefreshToken("bob@contoso.example");
+    const injection = emulator().inject({
+      endpoint: "token",
+      flow: "refresh_token",
+      user: "alice@contoso.example",
+      times: Number.POSITIVE_INFINITY,
+      fault: { kind: "interaction_required" },
+    });
+    const [refused, ...served] = await Promise.allSettled([
+      redeem(alice),
+      redeem(bob),
+      redeem(bob),
+    ]);
+    assert.equal(refused?.status, "rejected");
+    for (const outcome of served) {
+      assert.equal(outcome.status, "fulfilled");
+      if (outcome.status === "fulfilled") {
+        assert.equal(
+          claimsOf(outcome.value.result.accessToken).oid,
+          emulator().user("bob@contoso.example")?.id,
+        );
+      }
+    }
+    assert.equal(injection.hits, 1);
+    injection.remove();
+    assert.equal(
+      claimsOf((await redeem(alice)).result.accessToken).oid,
+      emulator().user("alice@contoso.example")?.id,
+    );
+  });
+
   it("advanceClock moves the emulator's time (Graph refuses an access token past its lifetime); reset() sets it back", async () => {
     const { result } = await redeem(await oboRefreshToken("carol@contoso.example"));
     const before = emulator().now();
