@@ -90,11 +90,11 @@ function buildDirectory(options: EmulatorOptions): Directory {
 /**
  * Starts an offline Entra ID + Microsoft Graph emulator: a real HTTPS server on 127.0.0.1 with a
  * throwaway CA, serving OpenID discovery, JWKS and the token endpoint per tenant (On-Behalf-Of,
- * client credentials with `fmi_path`, agent identities, `user_fic`), and Graph `/me`, `/users`
+ * client credentials with `fmi_path`, agent identities, `user_fic`, refresh tokens), and Graph `/me`, `/users`
  * and managers and `/me/messages`. The Entra rules it enforces are listed, with their sources, in
  * the repository's `lib/emulator/CONFORMANCE.md`; `entra` switches what the sources leave open.
  *
- * @param options - directory, token lifetime, port, clock
+ * @param options - directory, token and refresh token lifetimes, port, clock
  * @returns the running emulator; `close()` it when done
  * @example
  * ```ts
