@@ -337,20 +337,48 @@ export class Emulator {
   }
 
   /**
-   * Revokes a user's sessions (continuous access evaluation): Graph answers `401` with an
-   * `insufficient_claims` challenge until a token requested with the challenge's claims is used.
+   * Revokes a user's sessions, as `revokeSignInSessions` does: every refresh token issued to the
+   * user so far is refused from now on (`invalid_grant` AADSTS50173), and Graph answers `401` with
+   * an `insufficient_claims` challenge (continuous access evaluation) until a token requested with
+   * the challenge's claims is used. Other users are not affected.
    *
    * @param user - UPN or object id
    * @param options - whether only `cp1` clients are challenged
    */
   public revokeSessions(user: string, options: RevokeSessionsOptions = {}): void {
     const subject = this.#requireUser(user);
+    // Revoking sign-in sessions invalidates the user's refresh tokens
+    // (https://learn.microsoft.com/graph/api/user-revokesigninsessions;
+    // https://learn.microsoft.com/entra/identity-platform/refresh-tokens, "Token revocation").
+    this.#ctx.refreshTokens.revoke(subject.tenantId, subject.id);
     this.#ctx.cae.revoke(
       subject.tenantId,
       subject.id,
       this.#ctx.now(),
       options.requireClientCapability ?? false,
     );
+  }
+
+  /**
+   * Moves the emulator's clock forward: tokens it issued expire, refresh tokens run out
+   * (AADSTS700082), and everything it judges by time (assertions, Graph tokens) sees the new time.
+   * Clients keep their own clocks: msal-node still serves access tokens from its cache until they
+   * expire by the machine's time, and client assertions it signs carry the machine's time (the
+   * emulator refuses one whose `exp` is behind its clock). `reset()` sets the clock back.
+   *
+   * @param ms - how far, in milliseconds (a non-negative finite number)
+   * @throws {@link EmulatorError} for a negative or non-finite value
+   */
+  public advanceClock(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new EmulatorError("advanceClock takes a non-negative, finite number of milliseconds.");
+    }
+    this.#ctx.clock.advance(ms);
+  }
+
+  /** The emulator's time, in milliseconds since the epoch (the clock plus any advance). */
+  public now(): number {
+    return this.#ctx.now();
   }
 
   /** Counts of the requests received since start or the last reset. */
@@ -381,11 +409,16 @@ export class Emulator {
     this.#ctx.log.reset();
   }
 
-  /** Resets runtime state: counters, injections and revoked sessions. The directory stays. */
+  /**
+   * Resets runtime state: counters, injections, revoked sessions (CAE and refresh tokens) and the
+   * clock's advance. The directory and the issued refresh tokens stay.
+   */
   public reset(): void {
     this.#ctx.log.reset();
     this.#ctx.faults.reset();
     this.#ctx.cae.reset();
+    this.#ctx.refreshTokens.reset();
+    this.#ctx.clock.reset();
   }
 
   /** Stops the server and closes the client connection pools. Safe to call twice. */

@@ -83,7 +83,7 @@ export type InjectOptions =
 
 /** Filters shared by both endpoints. */
 export interface InjectFilter {
-  /** Only requests about this user (UPN or object id): the OBO assertion's, `user_fic`'s or the Graph token's user. */
+  /** Only requests about this user (UPN or object id): the OBO assertion's, `user_fic`'s, the refresh token's or the Graph token's user. */
   readonly user?: string;
   /** Only requests by this app (`client_id`; the token's app on Graph). */
   readonly clientId?: string;

@@ -9,9 +9,11 @@ export type EmulatorEndpoint = "token" | "graph" | "discovery" | "jwks" | "other
  * - `exchange_token`: a blueprint's `client_credentials` request with `fmi_path` (T1);
  * - `client_credentials`: any other app-only request (including an agent's own, app-only or T2);
  * - `user_fic`: an agent user token;
+ * - `refresh_token`: a refresh token redeemed;
  * - `unknown`: anything else.
  */
-export type TokenFlow = "obo" | "exchange_token" | "client_credentials" | "user_fic" | "unknown";
+export type TokenFlow =
+  "obo" | "exchange_token" | "client_credentials" | "user_fic" | "refresh_token" | "unknown";
 
 /** One request the emulator received. Never holds a token, an assertion or a secret. */
 export interface RecordedRequest {
@@ -27,7 +29,7 @@ export interface RecordedRequest {
   readonly tenantId?: string;
   /** The calling app (`client_id`, or the token's `azp`/`appid` on Graph). */
   readonly clientId?: string;
-  /** The user the request is about (the assertion's or token's `oid`, or the `user_fic` user). */
+  /** The user the request is about (the assertion's or token's `oid`, the `user_fic` user, or the refresh token's user). */
   readonly userId?: string;
   /** That user's UPN. */
   readonly userPrincipalName?: string;

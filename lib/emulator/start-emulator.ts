@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { CaeRegistry } from "./cae.js";
+import { EmulatorClock } from "./clock.js";
 import { createCertificateAuthority, issueServerCertificate } from "./certificates.js";
 import type { EmulatorContext } from "./context.js";
 import { DEFAULT_APPS, DEFAULT_TENANTS, DEFAULT_USERS } from "./default-directory.js";
@@ -12,6 +13,10 @@ import { FaultInjector } from "./faults.js";
 import { RequestLog } from "./request-log.js";
 import { startHttpsServer } from "./server.js";
 import { SigningKey } from "./signing-key.js";
+import {
+  DEFAULT_REFRESH_TOKEN_LIFETIME_SECONDS,
+  RefreshTokenStore,
+} from "./token/refresh-tokens.js";
 
 /** Options of {@link startEmulator}. */
 export interface EmulatorOptions {
@@ -35,9 +40,20 @@ export interface EmulatorOptions {
    * @defaultValue 3600
    */
   readonly tokenLifetimeSeconds?: number;
+  /**
+   * Lifetime of issued refresh tokens, in seconds: each token is valid this long from its issue,
+   * and the token that replaces it on use starts a new lifetime. Entra's default outside
+   * single-page apps is 90 days (https://learn.microsoft.com/entra/identity-platform/refresh-tokens).
+   *
+   * @defaultValue 7776000 (90 days)
+   */
+  readonly refreshTokenLifetimeSeconds?: number;
   /** The port on 127.0.0.1. @defaultValue 0, a free port */
   readonly port?: number;
-  /** The clock, in milliseconds since the epoch. @defaultValue `Date.now` */
+  /**
+   * The clock, in milliseconds since the epoch; `Emulator.advanceClock` moves the emulator's time
+   * forward from it. @defaultValue `Date.now`
+   */
   readonly now?: () => number;
   /** Switches for Entra behaviour the sources leave open; each default is what Entra does. */
   readonly entra?: EntraBehaviour;
@@ -74,11 +90,11 @@ function buildDirectory(options: EmulatorOptions): Directory {
 /**
  * Starts an offline Entra ID + Microsoft Graph emulator: a real HTTPS server on 127.0.0.1 with a
  * throwaway CA, serving OpenID discovery, JWKS and the token endpoint per tenant (On-Behalf-Of,
- * client credentials with `fmi_path`, agent identities, `user_fic`), and Graph `/me`, `/users`
+ * client credentials with `fmi_path`, agent identities, `user_fic`, refresh tokens), and Graph `/me`, `/users`
  * and managers and `/me/messages`. The Entra rules it enforces are listed, with their sources, in
  * the repository's `lib/emulator/CONFORMANCE.md`; `entra` switches what the sources leave open.
  *
- * @param options - directory, token lifetime, port, clock
+ * @param options - directory, token and refresh token lifetimes, port, clock
  * @returns the running emulator; `close()` it when done
  * @example
  * ```ts
@@ -97,6 +113,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     options.tokenLifetimeSeconds,
     "tokenLifetimeSeconds",
     3600,
+  );
+  const refreshTokenLifetimeSeconds = positiveSeconds(
+    options.refreshTokenLifetimeSeconds,
+    "refreshTokenLifetimeSeconds",
+    DEFAULT_REFRESH_TOKEN_LIFETIME_SECONDS,
   );
   if (
     options.port !== undefined &&
@@ -123,12 +144,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return started.ctx;
     },
   );
+  const clock = new EmulatorClock(options.now ?? Date.now);
   const ctx: EmulatorContext = {
     origin: `https://localhost:${server.port}`,
     directory,
     key,
-    now: options.now ?? Date.now,
+    now: () => clock.now(),
+    clock,
     tokenLifetimeSeconds,
+    refreshTokenLifetimeSeconds,
+    refreshTokens: new RefreshTokenStore(),
     entra,
     usedUserFicCredentials: new Set(),
     cae: new CaeRegistry(),

@@ -82,6 +82,37 @@ async function agentExchangeToken(client: ConfidentialClientApplication): Promis
   return t2?.accessToken ?? "";
 }
 
+/** The one refresh token in a client's msal-node cache (never printed: only compared). */
+function cachedRefreshToken(client: ConfidentialClientApplication): string | undefined {
+  const cache = JSON.parse(client.getTokenCache().serialize()) as {
+    RefreshToken?: Record<string, { secret: string }>;
+  };
+  const secrets = Object.values(cache.RefreshToken ?? {}).map((entry) => entry.secret);
+  return secrets.length === 1 ? secrets[0] : undefined;
+}
+
+/** The agent's On-Behalf-Of for the user (msal-node asks for offline_access): its refresh token. */
+async function agentRefreshToken(t: ConformanceTarget): Promise<string | undefined> {
+  const client = agent(t);
+  await client.acquireTokenOnBehalfOf({
+    oboAssertion: await t.userTokenForBlueprint(),
+    scopes: [GRAPH],
+  });
+  return cachedRefreshToken(client);
+}
+
+/** Redeems a refresh token as the agent (T1 as client assertion); the rotated token, or the refusal. */
+async function redeemAsAgent(
+  t: ConformanceTarget,
+  refreshToken: string,
+): Promise<{ got: string; rotated: string | undefined }> {
+  const client = agent(t);
+  const got = await answer(() =>
+    client.acquireTokenByRefreshToken({ refreshToken, scopes: [GRAPH], forceCache: true }),
+  );
+  return { got, rotated: got === "served" ? cachedRefreshToken(client) : undefined };
+}
+
 /** The portable checks: each sends the violating request and reports what came back. */
 export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
   {
@@ -198,6 +229,44 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = [
           scopes: [GRAPH],
         }),
       ),
+  },
+  {
+    id: "R2",
+    rule: "the agent's On-Behalf-Of returns a refresh token, which the agent redeems (T1) for a new one",
+    expected: "served, rotated",
+    run: async (t) => {
+      const refreshToken = await agentRefreshToken(t);
+      if (refreshToken === undefined) return "no refresh token";
+      const { got, rotated } = await redeemAsAgent(t, refreshToken);
+      if (got !== "served") return got;
+      return rotated !== undefined && rotated !== refreshToken ? "served, rotated" : "served, same";
+    },
+  },
+  {
+    id: "R4",
+    rule: "the agent's refresh token redeemed by its blueprint",
+    expected: "refused",
+    run: async (t) => {
+      const refreshToken = await agentRefreshToken(t);
+      if (refreshToken === undefined) return "no refresh token";
+      const got = await answer(() =>
+        blueprint(t).acquireTokenByRefreshToken({ refreshToken, scopes: [GRAPH] }),
+      );
+      return got === "served" ? "served" : `refused (${got})`;
+    },
+  },
+  {
+    id: "R6",
+    rule: "a refresh token used again after it was replaced",
+    expected: "served",
+    run: async (t) => {
+      const refreshToken = await agentRefreshToken(t);
+      if (refreshToken === undefined) return "no refresh token";
+      const first = await redeemAsAgent(t, refreshToken);
+      return first.got === "served"
+        ? (await redeemAsAgent(t, refreshToken)).got
+        : `first use: ${first.got}`;
+    },
   },
 ];
 

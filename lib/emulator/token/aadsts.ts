@@ -1,5 +1,14 @@
 import { EntraError } from "./entra-error.js";
 
+/** A duration as .NET prints a TimeSpan, as Entra's messages do (`90.00:00:00`). */
+function timeSpan(seconds: number): string {
+  const days = Math.floor(seconds / 86_400);
+  const rest = seconds % 86_400;
+  const pad = (n: number): string => String(n).padStart(2, "0");
+  const clock = `${pad(Math.floor(rest / 3600))}:${pad(Math.floor((rest % 3600) / 60))}:${pad(rest % 60)}`;
+  return days > 0 ? `${String(days)}.${clock}` : clock;
+}
+
 /**
  * The refusals the emulator's token endpoint answers with, one function per rule. Codes and
  * `error` values follow Entra's documentation and public captures (protocol.md §5); where Entra's
@@ -250,5 +259,55 @@ export const aadsts = {
       error: "unauthorized_client",
       aadsts: 90023,
       message: `Application '${clientId}' is not authorized for this request. ${detail}`,
+    }),
+  /**
+   * A refresh token the emulator did not issue (malformed, forged, or from elsewhere). Entra
+   * answers garbage refresh tokens with AADSTS9002313 ("Invalid request. Request is malformed or
+   * invalid.", https://learn.microsoft.com/entra/identity-platform/reference-error-codes); the
+   * `error` value is the emulator's choice.
+   */
+  refreshTokenMalformed: (): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 9002313,
+      message: "Invalid request. Request is malformed or invalid.",
+    }),
+  /**
+   * A refresh token issued to another client: refresh tokens are bound to the user and the client
+   * (https://learn.microsoft.com/entra/identity-platform/refresh-tokens). AADSTS70000 is
+   * reference-error-codes' InvalidGrant ("Authentication failed. The refresh token isn't valid").
+   */
+  refreshTokenOfAnotherClient: (): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 70000,
+      message:
+        "Provided grant is invalid or malformed: the refresh token was issued to another client.",
+    }),
+  /**
+   * A refresh token past its lifetime: reference-error-codes AADSTS700082
+   * ExpiredOrRevokedGrantInactiveToken ("The refresh token has expired due to inactivity. The
+   * token was issued on (date) and was inactive for (time)"). `suberror` `bad_token`, which
+   * msal-node classifies as interaction required.
+   */
+  refreshTokenExpired: (issuedAtMs: number, lifetimeSeconds: number): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 700082,
+      suberror: "bad_token",
+      message: `The refresh token has expired due to inactivity. The token was issued on ${new Date(issuedAtMs).toISOString()} and was inactive for ${timeSpan(lifetimeSeconds)}.`,
+    }),
+  /**
+   * A refresh token issued before the user's sessions were revoked: reference-error-codes
+   * AADSTS50173 FreshTokenNeeded ("The provided grant has expired due to it being revoked, and a
+   * fresh auth token is needed"). `suberror` `bad_token`.
+   */
+  refreshTokenRevoked: (): EntraError =>
+    new EntraError({
+      error: "invalid_grant",
+      aadsts: 50173,
+      suberror: "bad_token",
+      message:
+        "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued before the user's sessions were revoked.",
     }),
 } as const;

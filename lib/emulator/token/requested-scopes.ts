@@ -12,6 +12,8 @@ export interface RequestedScopes {
   readonly isDefault: boolean;
   /** Whether `openid` was asked for (an ID token is then returned on user flows). */
   readonly openid: boolean;
+  /** Whether `offline_access` was asked for (a refresh token is then returned on On-Behalf-Of). */
+  readonly offlineAccess: boolean;
 }
 
 function split(scope: string): { prefix: string; name: string } {
@@ -45,6 +47,7 @@ export function parseScopes(
   if (scopeParam === null || scopeParam.trim() === "") throw aadsts.missingParameter("scope");
   const all = scopeParam.split(/\s+/).filter((s) => s !== "");
   const openid = all.some((s) => s.toLowerCase() === "openid");
+  const offlineAccess = all.some((s) => s.toLowerCase() === "offline_access");
   const resourceScopes = all.filter((s) => !OIDC_SCOPES.has(s.toLowerCase()));
   if (resourceScopes.length === 0) {
     throw new EntraError({
@@ -88,7 +91,7 @@ export function parseScopes(
       }
     }
   }
-  return { resource, names, isDefault, openid };
+  return { resource, names, isDefault, openid, offlineAccess };
 }
 
 /**

@@ -13,6 +13,7 @@ import { EntraError, entraErrorBody } from "./entra-error.js";
 import { clientCredentials } from "./grants/client-credentials.js";
 import type { GrantContext, TokenResponse } from "./grants/grant-context.js";
 import { onBehalfOf } from "./grants/on-behalf-of.js";
+import { refreshTokenGrant } from "./grants/refresh-token.js";
 import { userFederatedIdentityCredential } from "./grants/user-fic.js";
 import { TokenIssuer } from "./token-issuer.js";
 
@@ -26,6 +27,7 @@ function flowOf(form: URLSearchParams): TokenFlow {
     return form.has("fmi_path") ? "exchange_token" : "client_credentials";
   }
   if (grant === "user_fic") return "user_fic";
+  if (grant === "refresh_token") return "refresh_token";
   return "unknown";
 }
 
@@ -38,18 +40,24 @@ function unverifiedClaims(token: string | null): Record<string, unknown> {
   }
 }
 
-/** The tenant of the URL; `organizations`/`common` take the OBO assertion's tenant, as Entra does. */
+/**
+ * The tenant of the URL; `organizations`/`common` take the OBO assertion's tenant, or the refresh
+ * token's user's, as Entra does.
+ */
 function resolveTenant(
   ctx: EmulatorContext,
   segment: string,
   form: URLSearchParams,
 ): Tenant | EntraError {
   const lower = segment.toLowerCase();
-  if (lower === "common" && form.get("grant_type") !== JWT_BEARER)
+  const grant = form.get("grant_type");
+  if (lower === "common" && grant !== JWT_BEARER && grant !== "refresh_token")
     return aadsts.commonNotSupported();
-  const tid = MULTI_TENANT_SEGMENTS.has(lower)
-    ? unverifiedClaims(form.get("assertion")).tid
-    : segment;
+  const multiTenantTid =
+    grant === "refresh_token"
+      ? ctx.refreshTokens.peek(form.get("refresh_token"))?.tenantId
+      : unverifiedClaims(form.get("assertion")).tid;
+  const tid = MULTI_TENANT_SEGMENTS.has(lower) ? multiTenantTid : segment;
   const tenant = typeof tid === "string" ? ctx.directory.findTenant(tid) : undefined;
   return tenant ?? aadsts.tenantNotFound(segment);
 }
@@ -65,6 +73,10 @@ function subjectOf(
   if (flow === "obo") {
     const oid = unverifiedClaims(form.get("assertion")).oid;
     return typeof oid === "string" ? ctx.directory.findUser(oid, tenant.id) : undefined;
+  }
+  if (flow === "refresh_token") {
+    const grant = ctx.refreshTokens.peek(form.get("refresh_token"));
+    return grant === undefined ? undefined : ctx.directory.findUser(grant.userId, tenant.id);
   }
   if (flow === "user_fic") {
     const wanted = form.get("user_id") ?? form.get("username");
@@ -137,6 +149,8 @@ async function runGrant(g: GrantContext, flow: TokenFlow): Promise<TokenResponse
       return clientCredentials(g);
     case "user_fic":
       return userFederatedIdentityCredential(g);
+    case "refresh_token":
+      return refreshTokenGrant(g);
     case "unknown":
       break;
   }
@@ -150,7 +164,8 @@ async function runGrant(g: GrantContext, flow: TokenFlow): Promise<TokenResponse
 }
 
 /**
- * `POST /{tenant}/oauth2/v2.0/token`: OBO, client credentials (with `fmi_path`) and `user_fic`,
+ * `POST /{tenant}/oauth2/v2.0/token`: OBO, client credentials (with `fmi_path`), `user_fic` and
+ * `refresh_token`,
  * with Entra's rules, Entra-shaped errors, and injected faults.
  *
  * @param ctx - the emulator

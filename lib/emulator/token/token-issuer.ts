@@ -80,6 +80,22 @@ export class TokenIssuer {
   }
 
   /**
+   * Issues a refresh token bound to a client and a user, valid for the emulator's refresh token
+   * lifetime.
+   *
+   * @param clientId - the client it is issued to
+   * @param tenantId - the user's tenant
+   * @param userId - the user's object id
+   */
+  public refreshToken(clientId: string, tenantId: string, userId: string): string {
+    return this.#ctx.refreshTokens.issue(
+      { clientId, tenantId, userId },
+      this.#ctx.now(),
+      this.#ctx.refreshTokenLifetimeSeconds,
+    );
+  }
+
+  /**
    * Issues an ID token for a client.
    *
    * @param user - the user

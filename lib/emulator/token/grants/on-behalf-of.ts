@@ -95,6 +95,13 @@ export async function onBehalfOf(g: GrantContext): Promise<TokenResponse> {
     expires_in: issued.expiresIn,
     ext_expires_in: issued.expiresIn,
     access_token: issued.token,
+    // "refresh_token: ... only provided if the offline_access scope was requested"
+    // (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow); agent
+    // identities likewise ("Supported grant types are client_credential, jwt_bearer, and
+    // refresh_token", https://learn.microsoft.com/entra/agent-id/agent-on-behalf-of-oauth-flow).
+    ...(requested.offlineAccess
+      ? { refresh_token: g.issuer.refreshToken(client.app.clientId, tenant.id, person.id) }
+      : {}),
     client_info: clientInfo(person.id, tenant.id),
     ...(requested.openid
       ? { id_token: await g.issuer.idToken(person, tenant.id, client.app.clientId) }
