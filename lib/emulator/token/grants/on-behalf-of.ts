@@ -1,8 +1,8 @@
 import type { DirectoryUser } from "../../directory.js";
 import { audiencesOf, verifyEmulatorToken } from "../../token-verification.js";
 import { aadsts } from "../aadsts.js";
-import { clientInfo } from "../claims.js";
-import { grantDelegatedScopes, parseScopes, responseScope } from "../requested-scopes.js";
+import { grantDelegatedScopes, parseScopes } from "../requested-scopes.js";
+import { userTokenResponse } from "./user-token-response.js";
 import type { GrantContext, TokenResponse } from "./grant-context.js";
 
 /**
@@ -77,34 +77,16 @@ export async function onBehalfOf(g: GrantContext): Promise<TokenResponse> {
     throw aadsts.invalidScope("On-Behalf-Of cannot request the token exchange resource.");
   }
   const granted = grantDelegatedScopes(ctx.directory, client.app, requested);
-  const issued = await g.issuer.userToken(
-    {
-      user: person,
-      tenantId: tenant.id,
-      client: client.app,
-      clientAuth: client.method,
-      resource: requested.resource,
-      scopes: granted,
-      clientCapabilities: g.claims.clientCapabilities,
-    },
-    g.claims.nbfSeconds,
-  );
-  return {
-    token_type: "Bearer",
-    scope: responseScope(requested, granted),
-    expires_in: issued.expiresIn,
-    ext_expires_in: issued.expiresIn,
-    access_token: issued.token,
-    // "refresh_token: ... only provided if the offline_access scope was requested"
-    // (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow); agent
-    // identities likewise ("Supported grant types are client_credential, jwt_bearer, and
-    // refresh_token", https://learn.microsoft.com/entra/agent-id/agent-on-behalf-of-oauth-flow).
-    ...(requested.offlineAccess
-      ? { refresh_token: g.issuer.refreshToken(client.app.clientId, tenant.id, person.id) }
-      : {}),
-    client_info: clientInfo(person.id, tenant.id),
-    ...(requested.openid
-      ? { id_token: await g.issuer.idToken(person, tenant.id, client.app.clientId) }
-      : {}),
-  };
+  // "refresh_token: ... only provided if the offline_access scope was requested"
+  // (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow); agent
+  // identities likewise ("Supported grant types are client_credential, jwt_bearer, and
+  // refresh_token", https://learn.microsoft.com/entra/agent-id/agent-on-behalf-of-oauth-flow).
+  return userTokenResponse(g, {
+    user: person,
+    tenant,
+    app: client.app,
+    requested,
+    granted,
+    refreshToken: requested.offlineAccess,
+  });
 }

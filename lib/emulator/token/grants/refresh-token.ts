@@ -1,6 +1,6 @@
 import { aadsts } from "../aadsts.js";
-import { clientInfo } from "../claims.js";
-import { grantDelegatedScopes, parseScopes, responseScope } from "../requested-scopes.js";
+import { grantDelegatedScopes, parseScopes } from "../requested-scopes.js";
+import { userTokenResponse } from "./user-token-response.js";
 import type { GrantContext, TokenResponse } from "./grant-context.js";
 
 /**
@@ -53,28 +53,12 @@ export async function refreshTokenGrant(g: GrantContext): Promise<TokenResponse>
     throw aadsts.invalidScope("A refresh token cannot request the token exchange resource.");
   }
   const granted = grantDelegatedScopes(ctx.directory, client.app, requested);
-  const issued = await g.issuer.userToken(
-    {
-      user,
-      tenantId: tenant.id,
-      client: client.app,
-      clientAuth: client.method,
-      resource: requested.resource,
-      scopes: granted,
-      clientCapabilities: g.claims.clientCapabilities,
-    },
-    g.claims.nbfSeconds,
-  );
-  return {
-    token_type: "Bearer",
-    scope: responseScope(requested, granted),
-    expires_in: issued.expiresIn,
-    ext_expires_in: issued.expiresIn,
-    access_token: issued.token,
-    refresh_token: g.issuer.refreshToken(client.app.clientId, tenant.id, user.id),
-    client_info: clientInfo(user.id, tenant.id),
-    ...(requested.openid
-      ? { id_token: await g.issuer.idToken(user, tenant.id, client.app.clientId) }
-      : {}),
-  };
+  return userTokenResponse(g, {
+    user,
+    tenant,
+    app: client.app,
+    requested,
+    granted,
+    refreshToken: true,
+  });
 }

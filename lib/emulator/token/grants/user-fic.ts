@@ -2,8 +2,8 @@ import { audiencesOf, verifyEmulatorToken } from "../../token-verification.js";
 import { isGuid } from "../../ids.js";
 import { isExchangeAudience, isOtherCloudExchangeAudience } from "../../well-known.js";
 import { aadsts } from "../aadsts.js";
-import { clientInfo } from "../claims.js";
-import { grantDelegatedScopes, parseScopes, responseScope } from "../requested-scopes.js";
+import { grantDelegatedScopes, parseScopes } from "../requested-scopes.js";
+import { userTokenResponse } from "./user-token-response.js";
 import type { GrantContext, TokenResponse } from "./grant-context.js";
 
 /**
@@ -86,28 +86,13 @@ export async function userFederatedIdentityCredential(g: GrantContext): Promise<
     requested,
     requested.resource.kind === "graph" ? user.agentGraphScopes : [],
   );
-  const issued = await g.issuer.userToken(
-    {
-      user,
-      tenantId: tenant.id,
-      client: app,
-      clientAuth: client.method,
-      resource: requested.resource,
-      scopes: granted,
-      clientCapabilities: g.claims.clientCapabilities,
-      agentUser: true,
-    },
-    g.claims.nbfSeconds,
-  );
-  return {
-    token_type: "Bearer",
-    scope: responseScope(requested, granted),
-    expires_in: issued.expiresIn,
-    ext_expires_in: issued.expiresIn,
-    access_token: issued.token,
-    client_info: clientInfo(user.id, tenant.id),
-    ...(requested.openid
-      ? { id_token: await g.issuer.idToken(user, tenant.id, app.clientId) }
-      : {}),
-  };
+  return userTokenResponse(g, {
+    user,
+    tenant,
+    app,
+    requested,
+    granted,
+    agentUser: true,
+    refreshToken: false,
+  });
 }
