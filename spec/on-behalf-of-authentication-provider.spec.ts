@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { AuthenticationHandlerOptions, Client } from "@microsoft/microsoft-graph-client";
 import { compactVerify, decodeProtectedHeader, importSPKI } from "jose";
+import type { OnBehalfOfAuthenticationProvider } from "../lib/index.js";
 import {
-  OnBehalfOfAuthenticationProvider,
   runWithUserAssertion,
   type OnBehalfOfAuthenticationProviderOptions,
   type OnBehalfOfTokenOptions,
@@ -17,20 +17,10 @@ import {
 } from "./support/entra.js";
 import { API_CLIENT_ID, CLIENT_SECRET, OTHER_TENANT, TENANT, userToken } from "./support/tokens.js";
 import { rejectsWithCode } from "./support/assertions.js";
+import { plainProvider as provider } from "./support/provider.js";
 
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-function provider(
-  extra: Partial<OnBehalfOfAuthenticationProviderOptions> = {},
-): OnBehalfOfAuthenticationProvider {
-  return new OnBehalfOfAuthenticationProvider({
-    clientId: API_CLIENT_ID,
-    tenantId: TENANT,
-    clientSecret: CLIENT_SECRET,
-    ...extra,
-  });
-}
 
 function graphFor(authProvider: OnBehalfOfAuthenticationProvider): Client {
   return Client.initWithMiddleware({ authProvider });

@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
 import { SignJWT, generateKeyPair } from "jose";
-import {
-  MemoryTokenCache,
-  OnBehalfOfAuthenticationProvider,
-  type CachedToken,
-  type OnBehalfOfAuthenticationProviderOptions,
-  type TokenCache,
-} from "../../lib/index.js";
+import { MemoryTokenCache, type CachedToken, type TokenCache } from "../../lib/index.js";
 import { entraError, mockOboEndpoint, mockTokenError } from "../support/entra.js";
-import {
-  API_CLIENT_ID,
-  CLIENT_SECRET,
-  OTHER_TENANT,
-  TENANT,
-  userToken,
-} from "../support/tokens.js";
+import { API_CLIENT_ID, OTHER_TENANT, TENANT, userToken } from "../support/tokens.js";
 import { rejectsWithCode } from "../support/assertions.js";
+import { plainProvider as provider } from "../support/provider.js";
 
 /** A second-level cache that counts every read: garbage must never cost one. */
 class CountingCache implements TokenCache {
@@ -31,17 +20,6 @@ class CountingCache implements TokenCache {
   delete(key: string): void {
     this.inner.delete(key);
   }
-}
-
-function provider(
-  extra: Partial<OnBehalfOfAuthenticationProviderOptions> = {},
-): OnBehalfOfAuthenticationProvider {
-  return new OnBehalfOfAuthenticationProvider({
-    clientId: API_CLIENT_ID,
-    tenantId: TENANT,
-    clientSecret: CLIENT_SECRET,
-    ...extra,
-  });
 }
 
 const segment = (value: object): string => Buffer.from(JSON.stringify(value)).toString("base64url");

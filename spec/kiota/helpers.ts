@@ -1,27 +1,12 @@
 import { createGraphServiceClient, GraphRequestAdapter } from "@microsoft/msgraph-sdk";
 import type { GraphServiceClient } from "@microsoft/msgraph-sdk";
 import "@microsoft/msgraph-sdk-users";
-import {
-  OnBehalfOfAuthenticationProvider,
-  type OnBehalfOfAuthenticationProviderOptions,
-} from "../../lib/index.js";
+import type { OnBehalfOfAuthenticationProvider } from "../../lib/index.js";
 import {
   KiotaOnBehalfOfAuthenticationProvider,
   type KiotaOnBehalfOfAuthenticationProviderOptions,
 } from "../../lib/kiota/index.js";
-import { API_CLIENT_ID, CLIENT_SECRET, TENANT } from "../support/tokens.js";
-
-/** A provider for API_CLIENT_ID with a client secret in TENANT, unless overridden. */
-export function oboProvider(
-  extra: Partial<OnBehalfOfAuthenticationProviderOptions> = {},
-): OnBehalfOfAuthenticationProvider {
-  return new OnBehalfOfAuthenticationProvider({
-    clientId: API_CLIENT_ID,
-    tenantId: TENANT,
-    clientSecret: CLIENT_SECRET,
-    ...extra,
-  });
-}
+export { plainProvider as oboProvider } from "../support/provider.js";
 
 /** The real Kiota Graph client on a Kiota provider backed by `provider`. */
 export function kiotaGraph(

@@ -1,15 +1,10 @@
 import assert from "node:assert/strict";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import {
-  MemoryTokenCache,
-  OnBehalfOfAuthenticationProvider,
-  OnBehalfOfError,
-  type OnBehalfOfAuthenticationProviderOptions,
-} from "../../lib/index.js";
+import { MemoryTokenCache, OnBehalfOfError } from "../../lib/index.js";
 import { AGENT_A, FakeAgentEntra } from "../support/agent-entra.js";
 import { entraError, mockOboEndpoint, mockTokenError } from "../support/entra.js";
-import { API_CLIENT_ID, CLIENT_SECRET, TENANT, userToken } from "../support/tokens.js";
+import { CLIENT_SECRET, TENANT, userToken } from "../support/tokens.js";
 import {
   everythingRecorded,
   histogramOf,
@@ -18,21 +13,11 @@ import {
   sumOf,
   type RegisteredSdk,
 } from "./otel-sdk.js";
+import { plainProvider as provider } from "../support/provider.js";
 
 const CORRELATION_ID = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const USER_NAME = "Ada Lovelace";
 const UPN = "ada.lovelace@contoso.example";
-
-function provider(
-  extra: Partial<OnBehalfOfAuthenticationProviderOptions> = {},
-): OnBehalfOfAuthenticationProvider {
-  return new OnBehalfOfAuthenticationProvider({
-    clientId: API_CLIENT_ID,
-    tenantId: TENANT,
-    clientSecret: CLIENT_SECRET,
-    ...extra,
-  });
-}
 
 function user(oid: string): Promise<string> {
   return userToken({ oid, tid: TENANT, name: USER_NAME, extra: { upn: UPN } });

@@ -11,30 +11,15 @@ import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-grap
 import { createGraphServiceClient, GraphRequestAdapter } from "@microsoft/msgraph-sdk";
 import "@microsoft/msgraph-sdk-users";
 import nock from "nock";
-import {
-  OnBehalfOfAuthenticationProvider,
-  asTokenCredential,
-  runWithUserAssertion,
-  type OnBehalfOfAuthenticationProviderOptions,
-} from "../../lib/index.js";
+import { asTokenCredential, runWithUserAssertion } from "../../lib/index.js";
 import { claimsOf, mockGraphMe } from "../support/entra.js";
-import { API_CLIENT_ID, CLIENT_SECRET, TENANT, userToken } from "../support/tokens.js";
+import { TENANT, userToken } from "../support/tokens.js";
 import { bearerOf, mockOboWithExpiry } from "./helpers.js";
+import { plainProvider as oboProvider } from "../support/provider.js";
 
 const GRAPH = "https://graph.microsoft.com/.default";
 const CLAIMS = '{"access_token":{"nbf":{"essential":true,"value":"1635527790"}}}';
 const CHALLENGE = `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="${Buffer.from(CLAIMS).toString("base64")}"`;
-
-function oboProvider(
-  extra: Partial<OnBehalfOfAuthenticationProviderOptions> = {},
-): OnBehalfOfAuthenticationProvider {
-  return new OnBehalfOfAuthenticationProvider({
-    clientId: API_CLIENT_ID,
-    tenantId: TENANT,
-    clientSecret: CLIENT_SECRET,
-    ...extra,
-  });
-}
 
 /** Graph answers one GET of `path` with a CAE challenge; returns the token it was sent. */
 function challengeOnce(path: string): string[] {
