@@ -1,37 +1,21 @@
 import assert from "node:assert/strict";
+import type {
+  OnBehalfOfAuthenticationProvider} from "../../lib/index.js";
 import {
-  OnBehalfOfAuthenticationProvider,
   OnBehalfOfError,
   asTokenCredential,
   runWithUserAssertion,
   type AbortSignalLike,
-  type OnBehalfOfAuthenticationProviderOptions,
   type OnBehalfOfTokenOptions,
 } from "../../lib/index.js";
 import { AGENT_A, AGENT_B, FakeAgentEntra } from "../support/agent-entra.js";
 import { claimsOf, mockOboEndpoint } from "../support/entra.js";
-import {
-  API_CLIENT_ID,
-  CLIENT_SECRET,
-  OTHER_TENANT,
-  TENANT,
-  userToken,
-} from "../support/tokens.js";
+import { API_CLIENT_ID, OTHER_TENANT, TENANT, userToken } from "../support/tokens.js";
 import { mockOboWithExpiry } from "./helpers.js";
 import { rejectsWithCode } from "../support/assertions.js";
+import { plainProvider as oboProvider } from "../support/provider.js";
 
 const GRAPH = "https://graph.microsoft.com/.default";
-
-function oboProvider(
-  extra: Partial<OnBehalfOfAuthenticationProviderOptions> = {},
-): OnBehalfOfAuthenticationProvider {
-  return new OnBehalfOfAuthenticationProvider({
-    clientId: API_CLIENT_ID,
-    tenantId: TENANT,
-    clientSecret: CLIENT_SECRET,
-    ...extra,
-  });
-}
 
 /** Wraps a provider and records the options of every getAccessToken call. */
 function watched(provider: OnBehalfOfAuthenticationProvider): {
