@@ -15,6 +15,7 @@ export type {
   RetryOptions,
 } from "./options.js";
 export type { CloudOptions } from "./authority.js";
+export type { AbortableNetworkRequestOptions } from "./msal/network-client.js";
 export type { ClientCertificate, ClientAssertionProvider } from "./msal/credentials.js";
 export {
   OnBehalfOfError,
