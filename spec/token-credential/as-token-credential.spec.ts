@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import type {
-  OnBehalfOfAuthenticationProvider} from "../../lib/index.js";
+import type { OnBehalfOfAuthenticationProvider } from "../../lib/index.js";
 import {
   OnBehalfOfError,
   asTokenCredential,
