@@ -7,47 +7,50 @@
 export {
   OnBehalfOfAuthenticationProvider,
   type OnBehalfOfTokenOptions,
-} from "./on-behalf-of-authentication-provider.js";
+} from "./adapters/graph/on-behalf-of-authentication-provider.js";
 export type {
   OnBehalfOfAuthenticationProviderOptions,
   UserAssertionAccessor,
   MsalAuthorityOptions,
   RetryOptions,
-} from "./options.js";
-export type { CloudOptions } from "./authority.js";
-export type { AbortableNetworkRequestOptions } from "./msal/network-client.js";
-export type { ClientCertificate, ClientAssertionProvider } from "./msal/credentials.js";
+} from "./options/provider-options.js";
+export type { CloudOptions } from "./options/authority.js";
+export type { AbortableNetworkRequestOptions } from "./acquisition/msal/network-client.js";
+export type {
+  ClientCertificate,
+  ClientAssertionProvider,
+} from "./acquisition/credentials/client-credential.js";
 export {
   OnBehalfOfError,
   isOnBehalfOfError,
   type OnBehalfOfErrorCode,
   type OnBehalfOfErrorDetails,
   type TokenRequestLeg,
-} from "./errors.js";
-export type { Logger, LogLevelName } from "./logger.js";
+} from "./shared/errors.js";
+export type { Logger, LogLevelName } from "./shared/logger.js";
 export type { CachedToken, TokenCache } from "./cache/token-cache.js";
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from "./cache/memory-token-cache.js";
 export type { TokenStats, TokenCacheEvent } from "./cache/token-engine.js";
-export { runWithUserAssertion, currentUserAssertion } from "./request-context.js";
+export { runWithUserAssertion, currentUserAssertion } from "./request/request-context.js";
 export {
   claimsChallengeResponse,
   parseClaimsChallenge,
   type ClaimsChallengeOptions,
   type ClaimsChallengeResponse,
-} from "./challenge/claims-challenge.js";
+} from "./shared/claims-challenge.js";
 export {
   claimsChallengeErrorHandler,
   type ChallengeResponseLike,
-} from "./challenge/express-error-handler.js";
+} from "./adapters/express/express-error-handler.js";
 export {
   ContinuousAccessEvaluationHandler,
   type ClaimsAuthenticationProviderOptions,
-} from "./graph/continuous-access-evaluation-handler.js";
+} from "./adapters/graph/continuous-access-evaluation-handler.js";
 export {
   createGraphClient,
   createGraphMiddleware,
   type CreateGraphClientOptions,
-} from "./graph/create-graph-client.js";
+} from "./adapters/graph/create-graph-client.js";
 export {
   diagnoseAccessToken,
   type Diagnosis,
@@ -66,7 +69,7 @@ export {
   type FederationCloud,
   type ManagedIdentityAssertionOptions,
   type WorkloadIdentityAssertionOptions,
-} from "./credentials/token-credential-assertion.js";
+} from "./acquisition/credentials/token-credential-assertion.js";
 export {
   withAgentIdentity,
   withAgentUser,
@@ -75,9 +78,9 @@ export {
   type AgentRequestOptions,
   type AgentIdentityRequestOptions,
   type PlainRequestOptions,
-} from "./agent/middleware-options.js";
-export type { AgentTokenKind, AgentUser, AgentTokenOptions } from "./agent/agent-selection.js";
-export type { AgentClientStats } from "./agent/agent-client-pool.js";
+} from "./adapters/graph/middleware-options.js";
+export type { AgentTokenKind, AgentUser, AgentTokenOptions } from "./request/agent-selection.js";
+export type { AgentClientStats } from "./acquisition/client-pool.js";
 export {
   validateAccessToken,
   createAccessTokenValidator,
@@ -98,10 +101,10 @@ export {
 export {
   asTokenCredential,
   type AsTokenCredentialOptions,
-} from "./token-credential/as-token-credential.js";
+} from "./adapters/token-credential/as-token-credential.js";
 export type {
   OnBehalfOfTokenCredential,
   GetTokenOptionsLike,
   AccessTokenLike,
   AbortSignalLike,
-} from "./token-credential/token-credential-types.js";
+} from "./adapters/token-credential/token-credential-types.js";

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { openEntry } from "../../lib/cache/redis/entry-codec.js";
-import { RedisTokenCache } from "../../lib/cache/redis/index.js";
+import { RedisTokenCache } from "../../lib/redis.js";
 import { KeyRing } from "../../lib/cache/redis/key-ring.js";
 import type { CachedToken } from "../../lib/cache/token-cache.js";
 import {

@@ -1,4 +1,4 @@
-import { configurationError } from "../errors.js";
+import { configurationError } from "../shared/errors.js";
 import type { CachedToken, TokenCache } from "./token-cache.js";
 
 /** Options of {@link MemoryTokenCache}. */

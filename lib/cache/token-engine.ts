@@ -1,7 +1,7 @@
-import { OnBehalfOfError } from "../errors.js";
-import type { InternalLogger } from "../logger.js";
-import { isPromiseLike } from "../promises.js";
-import type { CacheMetrics } from "../telemetry/cache-metrics.js";
+import { OnBehalfOfError } from "../shared/errors.js";
+import type { InternalLogger } from "../shared/logger.js";
+import { isPromiseLike } from "../shared/promises.js";
+import type { CacheMetrics } from "../shared/telemetry/cache-metrics.js";
 import { SingleFlight } from "./single-flight.js";
 import type { CachedToken, TokenCache } from "./token-cache.js";
 

@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
-import { isGuid } from "../authority.js";
-import { isGraphAudience } from "../user-assertion.js";
+import { isGuid } from "../options/authority.js";
+import { isGraphAudience } from "../assertion/user-assertion.js";
 import { agentRefusalAdvice } from "./entra-refusals.js";
 
 /** How bad a finding is: a `problem` means an On-Behalf-Of exchange for this token cannot work. */

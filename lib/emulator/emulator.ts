@@ -1,6 +1,6 @@
 import type { NodeSystemOptions } from "@azure/msal-node";
 import { Agent } from "undici";
-import type { MsalAuthorityOptions } from "../options.js";
+import type { MsalAuthorityOptions } from "../options/provider-options.js";
 import {
   msalAuthorityOptionsFor,
   type EmulatorGraphClientOptions,

@@ -1,4 +1,4 @@
-import { isGuid } from "../authority.js";
+import { isGuid } from "../options/authority.js";
 import type { AccessTokenClaims } from "./claims.js";
 
 /**

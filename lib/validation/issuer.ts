@@ -1,4 +1,4 @@
-import type { ResolvedAuthority } from "../authority.js";
+import type { ResolvedAuthority } from "../options/authority.js";
 
 /** The origins that prefix the issuers of a cloud's v1 and v2 tokens. @internal */
 export interface IssuerPrefixes {

@@ -1,7 +1,7 @@
 import type { FetchImplementation, JSONWebKeySet, JWTVerifyGetKey } from "jose";
-import { isGuid, resolveAuthority, type ResolvedAuthority } from "../authority.js";
-import { configurationError, type OnBehalfOfError } from "../errors.js";
-import { DEFAULT_MAX_TOKEN_BYTES } from "../token-limits.js";
+import { isGuid, resolveAuthority, type ResolvedAuthority } from "../options/authority.js";
+import { configurationError, type OnBehalfOfError } from "../shared/errors.js";
+import { DEFAULT_MAX_TOKEN_BYTES } from "../assertion/token-limits.js";
 import { issuerPrefixes, type IssuerPrefixes } from "./issuer.js";
 
 /** Whose options these are, in configuration errors. */

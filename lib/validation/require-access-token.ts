@@ -1,4 +1,4 @@
-import { runWithUserAssertion } from "../request-context.js";
+import { runWithUserAssertion } from "../request/request-context.js";
 import { accessTokenGate, type RequireAccessTokenOptions } from "./access-token-gate.js";
 import type { AccessTokenClaims } from "./claims.js";
 

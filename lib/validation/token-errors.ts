@@ -1,5 +1,5 @@
 import { errors } from "jose";
-import { OnBehalfOfError } from "../errors.js";
+import { OnBehalfOfError } from "../shared/errors.js";
 import { SigningKeysUnavailable } from "./key-source.js";
 import { sanitizedCause } from "./safe-cause.js";
 

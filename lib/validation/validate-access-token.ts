@@ -1,6 +1,6 @@
 import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
-import { isGuid } from "../authority.js";
-import { OnBehalfOfError } from "../errors.js";
+import { isGuid } from "../options/authority.js";
+import { OnBehalfOfError } from "../shared/errors.js";
 import { toAccessTokenClaims, type AccessTokenClaims } from "./claims.js";
 import { expectedIssuer, signingKeyAllowsIssuer } from "./issuer.js";
 import { createKeyResolver, type KeyFacts } from "./key-source.js";

@@ -6,8 +6,8 @@ import {
   type FetchedToken,
   type TokenCacheEvent,
 } from "../../lib/cache/token-engine.js";
-import { OnBehalfOfError } from "../../lib/errors.js";
-import { createLogger } from "../../lib/logger.js";
+import { OnBehalfOfError } from "../../lib/shared/errors.js";
+import { createLogger } from "../../lib/shared/logger.js";
 
 const MINUTE = 60_000;
 

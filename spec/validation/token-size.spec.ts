@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DEFAULT_MAX_TOKEN_BYTES } from "../../lib/token-limits.js";
+import { DEFAULT_MAX_TOKEN_BYTES } from "../../lib/assertion/token-limits.js";
 import { createAccessTokenValidator } from "../../lib/validation/index.js";
 import { API_CLIENT_ID, TENANT } from "../support/tokens.js";
 import { misconfigured, refused } from "./support/assertions.js";

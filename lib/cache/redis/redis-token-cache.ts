@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLogger, type InternalLogger } from "../../logger.js";
-import { RedisMetrics } from "../../telemetry/redis-metrics.js";
+import { createLogger, type InternalLogger } from "../../shared/logger.js";
+import { RedisMetrics } from "../../shared/telemetry/redis-metrics.js";
 import { MemoryTokenCache } from "../memory-token-cache.js";
 import type { CachedToken, TokenCache } from "../token-cache.js";
 import type { CircuitState } from "./circuit-breaker.js";

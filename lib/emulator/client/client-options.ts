@@ -1,6 +1,6 @@
 import type { NodeSystemOptions } from "@azure/msal-node";
-import type { CloudOptions } from "../../authority.js";
-import type { MsalAuthorityOptions } from "../../options.js";
+import type { CloudOptions } from "../../options/authority.js";
+import type { MsalAuthorityOptions } from "../../options/provider-options.js";
 
 /** The options of the Graph v3 client (`Client.initWithMiddleware`) that point it at the emulator. */
 export interface EmulatorGraphClientOptions {

@@ -8,7 +8,7 @@ import {
   RedisTokenCache,
   type RedisClient,
   type RedisTokenCacheOptions,
-} from "../../../lib/cache/redis/index.js";
+} from "../../../lib/redis.js";
 import { OnBehalfOfAuthenticationProvider } from "../../../lib/index.js";
 import { API_CLIENT_ID, CLIENT_SECRET, TENANT, userToken } from "../../support/tokens.js";
 

@@ -6,9 +6,9 @@ import {
   RedisTokenCache,
   type RedisClient,
   type RedisTokenCacheOptions,
-} from "../../../lib/cache/redis/index.js";
+} from "../../../lib/redis.js";
 import type { CachedToken } from "../../../lib/cache/token-cache.js";
-import { OnBehalfOfError } from "../../../lib/errors.js";
+import { OnBehalfOfError } from "../../../lib/shared/errors.js";
 import { recordingLogger } from "./fixtures.js";
 
 const KEY = randomBytes(32);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { hash } from "node:crypto";
 import nock from "nock";
 import type { Redis } from "ioredis";
-import { RedisTokenCache } from "../../../lib/cache/redis/index.js";
+import { RedisTokenCache } from "../../../lib/redis.js";
 import { OnBehalfOfError } from "../../../lib/index.js";
 import { claimsOf, mockOboEndpoint, mockTokenError, entraError } from "../../support/entra.js";
 import {

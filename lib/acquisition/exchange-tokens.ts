@@ -1,0 +1,66 @@
+import { MemoryTokenCache } from "../cache/memory-token-cache.js";
+import { TokenEngine, type FetchedToken } from "../cache/token-engine.js";
+import type { InternalLogger } from "../shared/logger.js";
+
+/** Settings of {@link CredentialTokens}. @internal */
+export interface CredentialTokensOptions {
+  /** What the tokens are, for keys and logs (`t1`, `t2`). */
+  readonly name: string;
+  /** Requests the credential of an agent identity in a tenant, with the acquisition's correlation id. */
+  readonly fetch: (agentId: string, tenant: string, correlationId: string) => Promise<FetchedToken>;
+  readonly log: InternalLogger;
+  /** The most tokens kept (one per agent identity and tenant). */
+  readonly maxEntries: number;
+  readonly expirySkewMs: number;
+  readonly refreshAheadMs: number;
+}
+
+interface CredentialRequest {
+  readonly agentId: string;
+  readonly tenant: string;
+  readonly correlationId: string;
+}
+
+/**
+ * App-wide credential tokens of agent identities, reused by every user until they expire: the
+ * blueprint's exchange token T1 (client credentials with `fmi_path`) and the agent's own exchange
+ * token T2 (client credentials as the agent, for the `user_fic` grant). Cached per agent identity
+ * and tenant in process memory, never in a shared `tokenCache` (they are credentials, not tokens
+ * for a resource), renewed ahead of expiry, one request per key at a time.
+ *
+ * @remarks
+ * Reusing T2 across users is what MSAL.NET's agentic raw-HTTP guide and the Agents SDK do; the
+ * emulator's `userFicCredential: "single-use"` switch models the stricter reading.
+ *
+ * @internal
+ */
+export class CredentialTokens {
+  readonly #engine: TokenEngine<CredentialRequest>;
+  readonly #name: string;
+
+  public constructor(options: CredentialTokensOptions) {
+    this.#name = options.name;
+    this.#engine = new TokenEngine<CredentialRequest>({
+      cache: new MemoryTokenCache({ maxEntries: options.maxEntries }),
+      fetch: (request) => options.fetch(request.agentId, request.tenant, request.correlationId),
+      log: options.log,
+      now: Date.now,
+      expirySkewMs: options.expirySkewMs,
+      refreshAheadMs: options.refreshAheadMs,
+      clockSkewMs: 0,
+      onEvent: undefined,
+    });
+  }
+
+  /**
+   * The credential of an agent identity in a tenant: cached, or requested with `correlationId`.
+   *
+   * @throws {@link OnBehalfOfError} naming the leg when Entra refuses it
+   */
+  public acquire(agentId: string, tenant: string, correlationId: string): Promise<string> {
+    return this.#engine.acquire({
+      key: `${this.#name}|${tenant}|${agentId}`,
+      request: () => ({ agentId, tenant, correlationId }),
+    });
+  }
+}

@@ -1,0 +1,262 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
+import type { FetchedToken } from "../cache/token-engine.js";
+import { OnBehalfOfError, type TokenRequestLeg } from "../shared/errors.js";
+import type { InternalLogger } from "../shared/logger.js";
+import { toOnBehalfOfError, type ResponseFacts } from "./msal/msal-errors.js";
+import { observeAttempt, type Attempt } from "./msal/network-client.js";
+import { raceSignal } from "../shared/promises.js";
+import type { CacheMetrics, TokenRequestOutcome } from "../shared/telemetry/cache-metrics.js";
+import { traceLeg, type LegProgress } from "../shared/telemetry/tracing.js";
+import type { LegGates } from "./leg-gates.js";
+
+/** How token requests are bounded and retried. @internal */
+export interface RequestPolicy {
+  /** The whole acquisition, retries included, must finish within this. */
+  readonly timeoutMs: number;
+  /** Retries of transient failures (network errors, 500/502/503/504, 429). */
+  readonly maxRetries: number;
+  /** The first backoff; it doubles on each retry, with full jitter. */
+  readonly baseDelayMs: number;
+  /** The longest backoff. */
+  readonly maxDelayMs: number;
+  /** A 429 or 503 whose `Retry-After` is longer than this is not waited for. */
+  readonly maxRetryAfterMs: number;
+}
+
+/** What every token request shares. @internal */
+export interface LegContext {
+  readonly log: InternalLogger;
+  /** Counts a request sent to the token endpoint, in the provider's stats. */
+  readonly countTokenRequest: (leg: TokenRequestLeg) => void;
+  readonly policy: RequestPolicy;
+  /** Entra's `Retry-After` for app-wide legs. */
+  readonly gates: LegGates;
+  /** OpenTelemetry instruments: every request's outcome and duration. */
+  readonly metrics?: CacheMetrics | undefined;
+}
+
+const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
+
+/**
+ * How long to wait before retrying a failure, or `undefined` when it must not be retried.
+ * Network failures and 500/502/503/504 back off exponentially with full jitter; a 429 waits for
+ * `Retry-After` (or the backoff). Anything Entra decided (`invalid_grant`, `invalid_client`,
+ * interaction required…) is final.
+ *
+ * @internal
+ */
+export function retryDelay(
+  facts: ResponseFacts,
+  attempt: number,
+  policy: RequestPolicy,
+  random: () => number = Math.random,
+): number | undefined {
+  if (attempt >= policy.maxRetries) return undefined;
+  const transient =
+    facts.networkFailure === true ||
+    facts.status === 429 ||
+    (facts.status !== undefined && TRANSIENT_STATUS.has(facts.status));
+  if (!transient) return undefined;
+  if (facts.retryAfterMs !== undefined) {
+    return facts.retryAfterMs <= policy.maxRetryAfterMs ? facts.retryAfterMs : undefined;
+  }
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  return Math.floor(random() * ceiling);
+}
+
+function timeoutError(
+  leg: TokenRequestLeg,
+  correlationId: string | undefined,
+  timeoutMs: number,
+  cause: unknown,
+): OnBehalfOfError {
+  return new OnBehalfOfError(
+    "ERR_OBO_TIMEOUT",
+    `The token request (${leg}) did not complete within ${timeoutMs} ms.`,
+    correlationId === undefined ? { leg, cause } : { leg, correlationId, cause },
+  );
+}
+
+function throttledError(leg: TokenRequestLeg, what: string, waitMs: number): OnBehalfOfError {
+  return new OnBehalfOfError(
+    "ERR_OBO_TOKEN_REQUEST_FAILED",
+    `Entra asked to wait ${Math.ceil(waitMs / 1000)} s (Retry-After) before ${what} is requested again; it was not sent.`,
+    { leg, status: 429, retryAfterMs: waitMs },
+  );
+}
+
+/** A deadline that frees its timer as soon as the work is over (unlike `AbortSignal.timeout`). */
+function startDeadline(timeoutMs: number): { signal: AbortSignal; stop: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(new DOMException("The token request timed out.", "TimeoutError"));
+  }, timeoutMs);
+  return {
+    signal: controller.signal,
+    stop: () => {
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** One token request to send. @internal */
+export interface LegRequest {
+  /** Which leg this is, for errors and metrics. */
+  readonly leg: TokenRequestLeg;
+  /** A description for the log; never contains a token. */
+  readonly what: string;
+  /** The MSAL client the request goes through. */
+  readonly client: ConfidentialClientApplication;
+  /** The acquisition's correlation id: sent on every attempt, logged, and on errors. */
+  readonly correlationId: string;
+  /** For app-wide legs: the key of this request among the gates. */
+  readonly gate?: string | undefined;
+  /** Makes the MSAL call with the given correlation id. */
+  readonly send: (correlationId: string) => Promise<AuthenticationResult | null>;
+}
+
+/**
+ * Sends one token request through an MSAL client: bounded by the policy's timeout, retried on
+ * transient failures, counted and logged; a failure becomes an {@link OnBehalfOfError} that names
+ * the leg and carries the correlation id.
+ *
+ * @remarks
+ * The client must be an `IsolatedConfidentialClient`, which never throttles one request because of
+ * another; retries and `Retry-After` are ours, per request. For an app-wide leg, `gate` names the
+ * request: Entra's `Retry-After` on a 429 or 503 then also holds back later requests of that same
+ * leg, and only those. Every attempt of an acquisition sends the same correlation id. The client's
+ * MSAL store is emptied after every attempt, so that our cache stays the only one. The deadline's
+ * timer is cleared as soon as the request settles. The request runs in an OpenTelemetry span (a
+ * child of the acquisition's), and every attempt is counted and timed in the provider's metrics.
+ *
+ * @param context - logger, counter, policy and gates
+ * @param request - the leg, the client, the correlation id and the MSAL call
+ * @internal
+ */
+export async function requestToken(
+  context: LegContext,
+  request: LegRequest,
+): Promise<FetchedToken> {
+  return traceLeg(request.leg, request.correlationId, async (progress) => {
+    const deadline = startDeadline(context.policy.timeoutMs);
+    try {
+      return await attempt(context, request, deadline.signal, progress);
+    } finally {
+      deadline.stop();
+    }
+  });
+}
+
+function recordAttempt(
+  context: LegContext,
+  leg: TokenRequestLeg,
+  outcome: TokenRequestOutcome,
+  startedAt: number,
+): void {
+  context.metrics?.tokenRequest(leg, outcome, (performance.now() - startedAt) / 1000);
+}
+
+async function attempt(
+  context: LegContext,
+  request: LegRequest,
+  deadline: AbortSignal,
+  progress: LegProgress,
+): Promise<FetchedToken> {
+  const { policy, log, gates } = context;
+  const { leg, what, client, correlationId, gate, send } = request;
+  for (let attempt = 0; ; attempt++) {
+    progress.retries = attempt;
+    if (gate !== undefined) await waitForGate(context, leg, what, gate, deadline);
+    log.info(
+      `requesting ${what} (correlationId=${correlationId}${attempt > 0 ? `, retry ${attempt}` : ""})`,
+    );
+    context.countTokenRequest(leg);
+    const observed: Attempt = { signal: deadline, facts: undefined };
+    let facts: ResponseFacts;
+    let failure: OnBehalfOfError;
+    const startedAt = performance.now();
+    try {
+      const result = await raceSignal(
+        observeAttempt(observed, () => send(correlationId)),
+        deadline,
+        () => deadline.reason as Error,
+      );
+      if (result === null || result.accessToken === "") {
+        throw new OnBehalfOfError(
+          "ERR_OBO_TOKEN_REQUEST_FAILED",
+          "Entra returned no access token.",
+          {
+            leg,
+            correlationId,
+          },
+        );
+      }
+      if (gate !== undefined) gates.open(gate);
+      recordAttempt(context, leg, "success", startedAt);
+      return {
+        accessToken: result.accessToken,
+        // No known expiry: use it for this request, do not cache it.
+        expiresAt: result.expiresOn?.getTime() ?? Date.now(),
+      };
+    } catch (error) {
+      facts = observed.facts ?? {};
+      if (deadline.aborted) {
+        recordAttempt(context, leg, "timeout", startedAt);
+        log.warn(`${what} timed out (leg=${leg}, correlationId=${correlationId})`);
+        throw timeoutError(leg, correlationId, policy.timeoutMs, error);
+      }
+      failure = toOnBehalfOfError(error, leg, correlationId, facts);
+    } finally {
+      client.clearCache();
+    }
+    if (
+      gate !== undefined &&
+      facts.retryAfterMs !== undefined &&
+      (facts.status === 429 || facts.status === 503)
+    ) {
+      gates.close(gate, facts.retryAfterMs, Date.now());
+    }
+    const delay = retryDelay(facts, attempt, policy);
+    recordAttempt(context, leg, delay === undefined ? "failure" : "retried", startedAt);
+    if (delay === undefined) {
+      log.warn(
+        `${what} failed: ${failure.code} ${failure.error ?? ""}${facts.status === undefined ? "" : ` HTTP ${facts.status}`} (leg=${leg}, correlationId=${correlationId})`,
+      );
+      throw failure;
+    }
+    log.warn(
+      `${what} failed transiently (${facts.networkFailure === true ? "network error" : `HTTP ${facts.status ?? "?"}`}); retrying in ${delay} ms (leg=${leg}, correlationId=${correlationId})`,
+    );
+    await pause(delay, leg, correlationId, policy.timeoutMs, deadline);
+  }
+}
+
+async function pause(
+  delayMs: number,
+  leg: TokenRequestLeg,
+  correlationId: string | undefined,
+  timeoutMs: number,
+  deadline: AbortSignal,
+): Promise<void> {
+  try {
+    await sleep(delayMs, undefined, { signal: deadline });
+  } catch (cause) {
+    throw timeoutError(leg, correlationId, timeoutMs, cause);
+  }
+}
+
+/** Waits for a gate Entra closed with `Retry-After`, or refuses at once when that is too long. */
+async function waitForGate(
+  context: LegContext,
+  leg: TokenRequestLeg,
+  what: string,
+  gate: string,
+  deadline: AbortSignal,
+): Promise<void> {
+  const waitMs = context.gates.remaining(gate, Date.now());
+  if (waitMs === 0) return;
+  if (waitMs > context.policy.maxRetryAfterMs) throw throttledError(leg, what, waitMs);
+  context.log.info(`waiting ${waitMs} ms for ${what}: Entra asked for it (Retry-After)`);
+  await pause(waitMs, leg, undefined, context.policy.timeoutMs, deadline);
+}
