@@ -1,20 +1,20 @@
 import assert from "node:assert/strict";
 import nock from "nock";
-import { retryDelay, type RequestPolicy } from "../../../lib/acquisition/grant-sender.js";
+import { retryDelay, type RequestPolicy } from "../../lib/acquisition/grant-sender.js";
 import {
   OnBehalfOfAuthenticationProvider,
   OnBehalfOfError,
   createGraphClient,
   type OnBehalfOfAuthenticationProviderOptions,
-} from "../../../lib/index.js";
+} from "../../lib/index.js";
 import {
   claimsOf,
   entraError,
   mockGraphMe,
   mockOboEndpoint,
   mockTokenError,
-} from "../../support/entra.js";
-import { API_CLIENT_ID, CLIENT_SECRET, TENANT, userToken } from "../../support/tokens.js";
+} from "../support/entra.js";
+import { API_CLIENT_ID, CLIENT_SECRET, TENANT, userToken } from "../support/tokens.js";
 
 const POLICY: RequestPolicy = {
   timeoutMs: 30_000,
