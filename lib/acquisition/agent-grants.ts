@@ -1,47 +1,62 @@
-import type { ClientAssertionCallback, ConfidentialClientApplication } from "@azure/msal-node";
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { ConfidentialClientApplication } from "@azure/msal-node";
 import { authorityUrl, type ResolvedAuthority } from "../options/authority.js";
 import type { FetchedToken } from "../cache/token-engine.js";
-import { AgentClientPool, type AgentClientStats } from "./client-pool.js";
 import type { ResolvedAgentUser } from "../request/agent-selection.js";
-import { CredentialTokens } from "./exchange-tokens.js";
-import { requestToken, type LegContext } from "./grant-sender.js";
+import type { InternalLogger } from "../shared/logger.js";
+import { AgentClientPool, type AgentClientStats } from "./client-pool.js";
+import { CredentialTokens, type CredentialTokenStats } from "./exchange-tokens.js";
+import type { GrantSender } from "./grant-sender.js";
+import type { MsalClientFactory } from "./msal-client-factory.js";
 
-/** Settings of {@link AgentTokens}. @internal */
-export interface AgentTokensOptions extends LegContext {
+/** What {@link AgentGrants} is built with. @internal */
+export interface AgentGrantsOptions {
+  readonly sender: GrantSender;
+  readonly clients: MsalClientFactory;
   /** The agent identity blueprint's MSAL client for T1, without client capabilities. */
   readonly blueprint: ConfidentialClientApplication;
   readonly authority: ResolvedAuthority;
-  /**
-   * Builds an MSAL client for an agent identity in a tenant, with the given credential; with or
-   * without the provider's client capabilities.
-   */
-  readonly createClient: (
-    clientId: string,
-    tenant: string,
-    clientAssertion: ClientAssertionCallback,
-    withCapabilities: boolean,
-  ) => ConfidentialClientApplication;
-  /** Whether the provider declares client capabilities (then credential legs need their own client). */
-  readonly hasCapabilities: boolean;
+  readonly log: InternalLogger;
   /** The most agent clients (and cached T1 and T2 tokens) kept. */
   readonly maxClients: number;
   readonly expirySkewMs: number;
   readonly refreshAheadMs: number;
 }
 
-/** An agent identity's MSAL clients, and the T1 their assertion callback hands to MSAL. */
+/** An agent identity's MSAL clients in a tenant. */
 interface AgentClient {
   /** For the legs whose token goes to a resource (OBO, app-only, `user_fic`): with capabilities. */
   readonly msal: ConfidentialClientApplication;
   /** For the agent's own credential T2: without capabilities (the same client when there are none). */
   readonly credential: ConfidentialClientApplication;
-  /** Set from our T1 cache right before each request through these clients; their callback returns it. */
-  exchangeToken: string;
 }
 
 /**
- * The token requests of Microsoft Entra agent identities, through MSAL clients per agent identity
- * and tenant whose client assertion is the blueprint's exchange token T1:
+ * The exchange token T1 of the request under way: the agent client's assertion callback reads it,
+ * so that concurrent requests never share a slot, and each one sends the T1 it acquired.
+ */
+const currentExchangeToken = new AsyncLocalStorage<string>();
+
+/** One grant's request as an agent identity. @internal */
+export interface AgentGrantRequest {
+  readonly agentId: string;
+  readonly tenant: string;
+  readonly scopes: readonly string[];
+  readonly claims: string | undefined;
+  readonly correlationId: string;
+}
+
+/** Counters of agent identities: their MSAL clients and their credential tokens T1 and T2. */
+export interface AgentStats extends AgentClientStats {
+  /** The blueprint's exchange tokens (T1): hits, misses, renewals, failures, held. */
+  readonly exchangeTokens: CredentialTokenStats;
+  /** The agents' own credentials for `user_fic` (T2). */
+  readonly agentCredentials: CredentialTokenStats;
+}
+
+/**
+ * The grants of Microsoft Entra agent identities, through MSAL clients per agent identity and
+ * tenant whose client assertion is the blueprint's exchange token T1:
  *
  * - user token: T1, then On-Behalf-Of as the agent identity;
  * - app-only token: T1, then client credentials as the agent identity;
@@ -49,7 +64,8 @@ interface AgentClient {
  *   token-exchange scope), then `user_fic` with T2.
  *
  * T1 and T2 are credentials, reused by every user until they expire (see {@link CredentialTokens}).
- * Every leg of one acquisition sends its correlation id.
+ * An agent client's assertion callback reads T1 from that cache when MSAL asks for it, so no state
+ * is shared between concurrent requests. Every leg of one acquisition sends its correlation id.
  *
  * Client capabilities (`cp1`) are declared on the legs whose token is presented to a resource,
  * the only place a claims challenge can come from: On-Behalf-Of, app-only and `user_fic`. The
@@ -58,13 +74,13 @@ interface AgentClient {
  *
  * @internal
  */
-export class AgentTokens {
-  readonly #options: AgentTokensOptions;
+export class AgentGrants {
+  readonly #options: AgentGrantsOptions;
   readonly #exchangeTokens: CredentialTokens;
   readonly #agentCredentials: CredentialTokens;
   readonly #clients: AgentClientPool<AgentClient>;
 
-  public constructor(options: AgentTokensOptions) {
+  public constructor(options: AgentGrantsOptions) {
     this.#options = options;
     const cache = {
       log: options.log,
@@ -84,99 +100,75 @@ export class AgentTokens {
       fetch: (agentId, tenant, correlationId) =>
         this.#fetchAgentCredential(agentId, tenant, correlationId),
     });
+    const factory = options.clients;
     this.#clients = new AgentClientPool(options.maxClients, (agentId, tenant) => {
-      // #prepare sets the slot right after creating the clients, before any MSAL call.
-      const slot = { exchangeToken: "" };
-      const assertion = (): Promise<string> => Promise.resolve(slot.exchangeToken);
-      const msal = options.createClient(agentId, tenant, assertion, true);
-      const credential = options.hasCapabilities
-        ? options.createClient(agentId, tenant, assertion, false)
+      // Every request through these clients runs with the T1 it acquired (see #withAgent); outside
+      // one (never, in this class) the cached T1 is read.
+      const clientAssertion = (): Promise<string> => {
+        const exchangeToken = currentExchangeToken.getStore();
+        return exchangeToken === undefined
+          ? this.#exchangeTokens.acquire(agentId, tenant)
+          : Promise.resolve(exchangeToken);
+      };
+      const msal = factory.create(agentId, tenant, { clientAssertion }, true);
+      const credential = factory.hasCapabilities
+        ? factory.create(agentId, tenant, { clientAssertion }, false)
         : msal;
-      return Object.assign(slot, { msal, credential });
+      return { msal, credential };
     });
   }
 
-  /** Counters of the agent clients. */
-  public stats(): AgentClientStats {
-    return this.#clients.stats();
+  /** Counters of the agent clients and of T1 and T2. */
+  public stats(): AgentStats {
+    return {
+      ...this.#clients.stats(),
+      exchangeTokens: this.#exchangeTokens.stats(),
+      agentCredentials: this.#agentCredentials.stats(),
+    };
   }
 
   /** A token on behalf of the user whose token `assertion` is, as the agent identity. */
   public async onBehalfOf(
-    agentId: string,
-    tenant: string,
-    assertion: string,
-    scopes: readonly string[],
-    claims: string | undefined,
-    correlationId: string,
+    request: AgentGrantRequest & { readonly assertion: string },
   ): Promise<FetchedToken> {
-    const client = (await this.#prepare(agentId, tenant, correlationId)).msal;
-    return requestToken(this.#options, {
-      leg: "obo",
-      what: `an On-Behalf-Of token as agent identity ${agentId} (tenant=${tenant})`,
-      client,
-      correlationId,
-      send: (id) =>
-        client.acquireTokenOnBehalfOf({
-          oboAssertion: assertion,
-          scopes: [...scopes],
-          correlationId: id,
-          skipCache: true,
-          ...(claims === undefined ? {} : { claims }),
-        }),
-    });
+    const { agentId, tenant } = request;
+    return this.#withAgent(agentId, tenant, request.correlationId, ({ msal }) =>
+      this.#options.sender.onBehalfOf({
+        ...request,
+        client: msal,
+        what: `an On-Behalf-Of token as agent identity ${agentId} (tenant=${tenant})`,
+      }),
+    );
   }
 
   /** The agent identity's own app-only token. */
-  public async appOnly(
-    agentId: string,
-    tenant: string,
-    scopes: readonly string[],
-    claims: string | undefined,
-    correlationId: string,
-  ): Promise<FetchedToken> {
-    const client = (await this.#prepare(agentId, tenant, correlationId)).msal;
-    return requestToken(this.#options, {
-      leg: "app-only",
-      what: `an app-only token of agent identity ${agentId} (tenant=${tenant})`,
-      client,
-      correlationId,
-      gate: `app-only|${tenant}|${agentId}|${scopes.join(" ")}`,
-      send: (id) =>
-        client.acquireTokenByClientCredential({
-          scopes: [...scopes],
-          correlationId: id,
-          skipCache: true,
-          ...(claims === undefined ? {} : { claims }),
-        }),
-    });
+  public async appOnly(request: AgentGrantRequest): Promise<FetchedToken> {
+    const { agentId, tenant, scopes } = request;
+    return this.#withAgent(agentId, tenant, request.correlationId, ({ msal }) =>
+      this.#options.sender.clientCredentials({
+        ...request,
+        client: msal,
+        leg: "app-only",
+        what: `an app-only token of agent identity ${agentId} (tenant=${tenant})`,
+        gate: `app-only|${tenant}|${agentId}|${scopes.join(" ")}`,
+      }),
+    );
   }
 
   /** A token for the agent's user account (`user_fic`), with the agent's cached credential T2. */
   public async agentUser(
-    agentId: string,
-    tenant: string,
-    user: ResolvedAgentUser,
-    scopes: readonly string[],
-    claims: string | undefined,
-    correlationId: string,
+    request: AgentGrantRequest & { readonly user: ResolvedAgentUser },
   ): Promise<FetchedToken> {
-    const client = (await this.#prepare(agentId, tenant, correlationId)).msal;
+    const { agentId, tenant, user, correlationId } = request;
     const credential = await this.#agentCredentials.acquire(agentId, tenant, correlationId);
-    return requestToken(this.#options, {
-      leg: "agent-user",
-      what: `an agent user token (user_fic, by ${user.by}) of agent identity ${agentId} (tenant=${tenant})`,
-      client,
-      correlationId,
-      send: (id) =>
-        client.acquireTokenByUserFederatedIdentityCredential({
-          scopes: [...scopes],
-          assertion: credential,
-          correlationId: id,
-          ...(claims === undefined ? {} : { claims }),
-          ...(user.by === "upn" ? { username: user.value } : { userObjectId: user.value }),
-        }),
-    });
+    return this.#withAgent(agentId, tenant, correlationId, ({ msal }) =>
+      this.#options.sender.userFederatedCredential({
+        ...request,
+        client: msal,
+        credential,
+        what: `an agent user token (user_fic, by ${user.by}) of agent identity ${agentId} (tenant=${tenant})`,
+      }),
+    );
   }
 
   #fetchExchangeToken(
@@ -185,20 +177,15 @@ export class AgentTokens {
     correlationId: string,
   ): Promise<FetchedToken> {
     const { blueprint, authority } = this.#options;
-    return requestToken(this.#options, {
+    return this.#options.sender.clientCredentials({
       leg: "exchange-token",
       what: `the exchange token (T1) for agent identity ${agentId} (tenant=${tenant})`,
       client: blueprint,
       correlationId,
       gate: `exchange-token|${tenant}|${agentId}`,
-      send: (id) =>
-        blueprint.acquireTokenByClientCredential({
-          scopes: [authority.cloud.tokenExchangeScope],
-          fmiPath: agentId,
-          authority: authorityUrl(authority, tenant),
-          correlationId: id,
-          skipCache: true,
-        }),
+      scopes: [authority.cloud.tokenExchangeScope],
+      fmiPath: agentId,
+      authority: authorityUrl(authority, tenant),
     });
   }
 
@@ -207,26 +194,30 @@ export class AgentTokens {
     tenant: string,
     correlationId: string,
   ): Promise<FetchedToken> {
-    const client = (await this.#prepare(agentId, tenant, correlationId)).credential;
-    return requestToken(this.#options, {
-      leg: "agent-user",
-      what: `the agent user credential (T2) of agent identity ${agentId} (tenant=${tenant})`,
-      client,
-      correlationId,
-      gate: `agent-credential|${tenant}|${agentId}`,
-      send: (id) =>
-        client.acquireTokenByClientCredential({
-          scopes: [this.#options.authority.cloud.tokenExchangeScope],
-          correlationId: id,
-          skipCache: true,
-        }),
-    });
+    return this.#withAgent(agentId, tenant, correlationId, ({ credential }) =>
+      this.#options.sender.clientCredentials({
+        leg: "agent-user",
+        what: `the agent user credential (T2) of agent identity ${agentId} (tenant=${tenant})`,
+        client: credential,
+        correlationId,
+        gate: `agent-credential|${tenant}|${agentId}`,
+        scopes: [this.#options.authority.cloud.tokenExchangeScope],
+      }),
+    );
   }
 
-  async #prepare(agentId: string, tenant: string, correlationId: string): Promise<AgentClient> {
+  /**
+   * Runs `send` with the agent's clients, T1 acquired first (cached, or fetched with this
+   * correlation id) and handed to their assertion callback for this request only.
+   */
+  async #withAgent<T>(
+    agentId: string,
+    tenant: string,
+    correlationId: string,
+    send: (client: AgentClient) => Promise<T>,
+  ): Promise<T> {
     const exchangeToken = await this.#exchangeTokens.acquire(agentId, tenant, correlationId);
     const client = this.#clients.get(agentId, tenant);
-    client.exchangeToken = exchangeToken;
-    return client;
+    return currentExchangeToken.run(exchangeToken, () => send(client));
   }
 }

@@ -1,6 +1,8 @@
 import { MemoryTokenCache } from "../cache/memory-token-cache.js";
+import { randomUUID } from "node:crypto";
 import { TokenEngine, type FetchedToken } from "../cache/token-engine.js";
 import type { InternalLogger } from "../shared/logger.js";
+import { EngineCounters } from "../shared/telemetry/pipeline-metrics.js";
 
 /** Settings of {@link CredentialTokens}. @internal */
 export interface CredentialTokensOptions {
@@ -13,6 +15,20 @@ export interface CredentialTokensOptions {
   readonly maxEntries: number;
   readonly expirySkewMs: number;
   readonly refreshAheadMs: number;
+}
+
+/** Counters of an agent identity credential token cache (T1 or T2). */
+export interface CredentialTokenStats {
+  /** Requests for the token answered from the cache. */
+  readonly hits: number;
+  /** Requests that had to fetch it. */
+  readonly misses: number;
+  /** Renewals ahead of expiry. */
+  readonly refreshes: number;
+  /** Fetches that failed. */
+  readonly failures: number;
+  /** Tokens held now (one per agent identity and tenant). */
+  readonly size: number;
 }
 
 interface CredentialRequest {
@@ -37,30 +53,42 @@ interface CredentialRequest {
 export class CredentialTokens {
   readonly #engine: TokenEngine<CredentialRequest>;
   readonly #name: string;
+  readonly #counters = new EngineCounters();
+  readonly #cache: MemoryTokenCache;
 
   public constructor(options: CredentialTokensOptions) {
     this.#name = options.name;
+    this.#cache = new MemoryTokenCache({ maxEntries: options.maxEntries });
     this.#engine = new TokenEngine<CredentialRequest>({
-      cache: new MemoryTokenCache({ maxEntries: options.maxEntries }),
+      cache: this.#cache,
       fetch: (request) => options.fetch(request.agentId, request.tenant, request.correlationId),
       log: options.log,
       now: Date.now,
       expirySkewMs: options.expirySkewMs,
       refreshAheadMs: options.refreshAheadMs,
       clockSkewMs: 0,
-      onEvent: undefined,
+      metrics: this.#counters,
     });
   }
 
   /**
-   * The credential of an agent identity in a tenant: cached, or requested with `correlationId`.
+   * The credential of an agent identity in a tenant: cached, or requested with `correlationId`
+   * (a new one when absent).
    *
    * @throws {@link OnBehalfOfError} naming the leg when Entra refuses it
    */
-  public acquire(agentId: string, tenant: string, correlationId: string): Promise<string> {
-    return this.#engine.acquire({
+  public acquire(agentId: string, tenant: string, correlationId?: string): Promise<string> {
+    const call = {
       key: `${this.#name}|${tenant}|${agentId}`,
-      request: () => ({ agentId, tenant, correlationId }),
-    });
+      request: () => ({ agentId, tenant, correlationId: correlationId ?? randomUUID() }),
+    };
+    const hit = this.#engine.hit(call);
+    return hit === undefined ? this.#engine.acquire(call) : Promise.resolve(hit);
+  }
+
+  /** Hits, misses and renewals of these tokens, and how many are held. */
+  public stats(): CredentialTokenStats {
+    const { hits, misses, refreshes, failures } = this.#counters.snapshot();
+    return { hits, misses, refreshes, failures, size: this.#cache.stats().size ?? 0 };
   }
 }

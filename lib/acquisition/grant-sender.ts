@@ -1,12 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
+import type {
+  AuthenticationResult,
+  ClientCredentialRequest,
+  ConfidentialClientApplication,
+} from "@azure/msal-node";
 import type { FetchedToken } from "../cache/token-engine.js";
 import { OnBehalfOfError, type TokenRequestLeg } from "../shared/errors.js";
 import type { InternalLogger } from "../shared/logger.js";
 import { toOnBehalfOfError, type ResponseFacts } from "./msal/msal-errors.js";
 import { observeAttempt, type Attempt } from "./msal/network-client.js";
 import { raceSignal } from "../shared/promises.js";
-import type { CacheMetrics, TokenRequestOutcome } from "../shared/telemetry/cache-metrics.js";
+import type { TokenRequestOutcome } from "../shared/telemetry/cache-metrics.js";
+import type { GrantMetrics } from "../shared/telemetry/pipeline-metrics.js";
 import { traceLeg, type LegProgress } from "../shared/telemetry/tracing.js";
 import type { LegGates } from "./leg-gates.js";
 
@@ -24,16 +29,14 @@ export interface RequestPolicy {
   readonly maxRetryAfterMs: number;
 }
 
-/** What every token request shares. @internal */
-export interface LegContext {
+/** What the grant sender is built with. @internal */
+export interface GrantSenderOptions {
   readonly log: InternalLogger;
-  /** Counts a request sent to the token endpoint, in the provider's stats. */
-  readonly countTokenRequest: (leg: TokenRequestLeg) => void;
   readonly policy: RequestPolicy;
   /** Entra's `Retry-After` for app-wide legs. */
   readonly gates: LegGates;
-  /** OpenTelemetry instruments: every request's outcome and duration. */
-  readonly metrics?: CacheMetrics | undefined;
+  /** Where every request is counted and timed: the provider's metrics sink. */
+  readonly metrics: GrantMetrics;
 }
 
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
@@ -100,8 +103,8 @@ function startDeadline(timeoutMs: number): { signal: AbortSignal; stop: () => vo
   };
 }
 
-/** One token request to send. @internal */
-export interface LegRequest {
+/** One token request to send. */
+interface LegRequest {
   /** Which leg this is, for errors and metrics. */
   readonly leg: TokenRequestLeg;
   /** A description for the log; never contains a token. */
@@ -130,12 +133,11 @@ export interface LegRequest {
  * timer is cleared as soon as the request settles. The request runs in an OpenTelemetry span (a
  * child of the acquisition's), and every attempt is counted and timed in the provider's metrics.
  *
- * @param context - logger, counter, policy and gates
+ * @param context - logger, metrics, policy and gates
  * @param request - the leg, the client, the correlation id and the MSAL call
- * @internal
  */
-export async function requestToken(
-  context: LegContext,
+async function requestToken(
+  context: GrantSenderOptions,
   request: LegRequest,
 ): Promise<FetchedToken> {
   return traceLeg(request.leg, request.correlationId, async (progress) => {
@@ -149,16 +151,16 @@ export async function requestToken(
 }
 
 function recordAttempt(
-  context: LegContext,
+  context: GrantSenderOptions,
   leg: TokenRequestLeg,
   outcome: TokenRequestOutcome,
   startedAt: number,
 ): void {
-  context.metrics?.tokenRequest(leg, outcome, (performance.now() - startedAt) / 1000);
+  context.metrics.tokenRequestEnded(leg, outcome, (performance.now() - startedAt) / 1000);
 }
 
 async function attempt(
-  context: LegContext,
+  context: GrantSenderOptions,
   request: LegRequest,
   deadline: AbortSignal,
   progress: LegProgress,
@@ -171,7 +173,7 @@ async function attempt(
     log.info(
       `requesting ${what} (correlationId=${correlationId}${attempt > 0 ? `, retry ${attempt}` : ""})`,
     );
-    context.countTokenRequest(leg);
+    context.metrics.tokenRequestSent(leg);
     const observed: Attempt = { signal: deadline, facts: undefined };
     let facts: ResponseFacts;
     let failure: OnBehalfOfError;
@@ -248,7 +250,7 @@ async function pause(
 
 /** Waits for a gate Entra closed with `Retry-After`, or refuses at once when that is too long. */
 async function waitForGate(
-  context: LegContext,
+  context: GrantSenderOptions,
   leg: TokenRequestLeg,
   what: string,
   gate: string,
@@ -259,4 +261,115 @@ async function waitForGate(
   if (waitMs > context.policy.maxRetryAfterMs) throw throttledError(leg, what, waitMs);
   context.log.info(`waiting ${waitMs} ms for ${what}: Entra asked for it (Retry-After)`);
   await pause(waitMs, leg, undefined, context.policy.timeoutMs, deadline);
+}
+
+/** A grant's common parts. @internal */
+export interface GrantParams {
+  /** The MSAL client the request goes through (an `IsolatedConfidentialClient`). */
+  readonly client: ConfidentialClientApplication;
+  readonly scopes: readonly string[];
+  /** Claims of a claims challenge (JSON text), if any. */
+  readonly claims?: string | undefined;
+  /** The acquisition's correlation id. */
+  readonly correlationId: string;
+  /** A description for the log; never contains a token. */
+  readonly what: string;
+}
+
+function withClaims(claims: string | undefined): { claims?: string } {
+  return claims === undefined ? {} : { claims };
+}
+
+/**
+ * Makes every MSAL call of the library, one method per grant: each builds its MSAL request once
+ * and sends it with the same retries, time-out, `Retry-After` gates, correlation id, logging and
+ * metrics (see the module's `requestToken`). Built once per provider with what it needs.
+ *
+ * @internal
+ */
+export class GrantSender {
+  readonly #context: GrantSenderOptions;
+
+  public constructor(options: GrantSenderOptions) {
+    this.#context = options;
+  }
+
+  /** The On-Behalf-Of grant (`jwt-bearer` with `requested_token_use=on_behalf_of`). */
+  public onBehalfOf(
+    params: GrantParams & { readonly assertion: string; readonly authority?: string | undefined },
+  ): Promise<FetchedToken> {
+    const { client, assertion, scopes, claims, authority } = params;
+    return requestToken(this.#context, {
+      leg: "obo",
+      what: params.what,
+      client,
+      correlationId: params.correlationId,
+      send: (correlationId) =>
+        client.acquireTokenOnBehalfOf({
+          oboAssertion: assertion,
+          scopes: [...scopes],
+          correlationId,
+          skipCache: true,
+          ...(authority === undefined ? {} : { authority }),
+          ...withClaims(claims),
+        }),
+    });
+  }
+
+  /**
+   * The client credentials grant: an agent identity's app-only token or its credential T2, or the
+   * blueprint's exchange token T1 (with `fmiPath`). App-wide, so `gate` names it among the gates.
+   */
+  public clientCredentials(
+    params: GrantParams & {
+      readonly leg: TokenRequestLeg;
+      readonly gate: string;
+      readonly fmiPath?: string | undefined;
+      readonly authority?: string | undefined;
+    },
+  ): Promise<FetchedToken> {
+    const { client, scopes, claims, fmiPath, authority } = params;
+    return requestToken(this.#context, {
+      leg: params.leg,
+      what: params.what,
+      client,
+      correlationId: params.correlationId,
+      gate: params.gate,
+      send: (correlationId) => {
+        const request: ClientCredentialRequest = {
+          scopes: [...scopes],
+          correlationId,
+          skipCache: true,
+          ...(fmiPath === undefined ? {} : { fmiPath }),
+          ...(authority === undefined ? {} : { authority }),
+          ...withClaims(claims),
+        };
+        return client.acquireTokenByClientCredential(request);
+      },
+    });
+  }
+
+  /** The `user_fic` grant: an agent's user account's token, with the agent's credential T2. */
+  public userFederatedCredential(
+    params: GrantParams & {
+      readonly credential: string;
+      readonly user: { readonly by: "upn" | "objectId"; readonly value: string };
+    },
+  ): Promise<FetchedToken> {
+    const { client, scopes, claims, credential, user } = params;
+    return requestToken(this.#context, {
+      leg: "agent-user",
+      what: params.what,
+      client,
+      correlationId: params.correlationId,
+      send: (correlationId) =>
+        client.acquireTokenByUserFederatedIdentityCredential({
+          scopes: [...scopes],
+          assertion: credential,
+          correlationId,
+          ...withClaims(claims),
+          ...(user.by === "upn" ? { username: user.value } : { userObjectId: user.value }),
+        }),
+    });
+  }
 }

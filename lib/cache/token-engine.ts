@@ -1,7 +1,7 @@
 import { OnBehalfOfError } from "../shared/errors.js";
 import type { InternalLogger } from "../shared/logger.js";
 import { isPromiseLike } from "../shared/promises.js";
-import type { CacheMetrics } from "../shared/telemetry/cache-metrics.js";
+import { EngineCounters, type EngineMetrics } from "../shared/telemetry/pipeline-metrics.js";
 import { SingleFlight } from "./single-flight.js";
 import type { CachedToken, TokenCache } from "./token-cache.js";
 
@@ -71,9 +71,13 @@ export interface TokenEngineOptions<R> {
   readonly refreshAheadMs: number;
   /** Tolerance when checking the user assertion's expiry. */
   readonly clockSkewMs: number;
-  readonly onEvent: ((event: TokenCacheEvent) => void) | undefined;
-  /** OpenTelemetry instruments (no-ops without an SDK); a hit adds 1 to a counter, nothing more. */
-  readonly metrics?: CacheMetrics | undefined;
+  /**
+   * Where hits, misses, waits, renewals and failures are reported (the provider's one metrics
+   * sink: counters, `onCacheEvent` and OpenTelemetry).
+   *
+   * @defaultValue plain counters
+   */
+  readonly metrics?: EngineMetrics | undefined;
   /** The error for an entry whose user assertion has expired (the entry is dropped). */
   readonly assertionExpired?: () => Error;
   /**
@@ -100,10 +104,6 @@ export interface EngineCall<R> {
   readonly claims?: string | undefined;
 }
 
-type MutableCounters = {
-  -readonly [K in keyof Omit<TokenStats, "evictions" | "expired" | "size">]: number;
-};
-
 interface Refusal {
   readonly error: unknown;
   readonly until: number;
@@ -118,38 +118,28 @@ interface Refusal {
 export class TokenEngine<R> {
   readonly #options: TokenEngineOptions<R>;
   readonly #flights = new SingleFlight<CachedToken>();
-  readonly #counters: MutableCounters = {
-    hits: 0,
-    misses: 0,
-    coalesced: 0,
-    refreshes: 0,
-    tokenRequests: 0,
-    failures: 0,
-    rememberedRefusals: 0,
-  };
+  readonly #metrics: EngineMetrics;
   readonly #refusals = new Map<string, Refusal>();
   /** Flights whose result must not be written: a claims request replaced their entry meanwhile. */
   readonly #superseded = new Set<string>();
 
   public constructor(options: TokenEngineOptions<R>) {
     this.#options = options;
+    this.#metrics = options.metrics ?? new EngineCounters();
   }
 
-  /** Counts a request sent to the token endpoint. */
-  public countTokenRequest(leg: string): void {
-    this.#counters.tokenRequests++;
-    this.#options.onEvent?.({ type: "token-request", leg });
-  }
-
-  /** The counters, merged with the cache's own. */
-  public stats(): TokenStats {
-    const cacheStats = this.#options.cache.stats?.() ?? {};
-    return {
-      ...this.#counters,
-      evictions: cacheStats.evictions ?? 0,
-      expired: cacheStats.expired ?? 0,
-      size: cacheStats.size ?? 0,
-    };
+  /**
+   * The call's token from the first-level cache, synchronously, when it may be served (a hit, with
+   * a renewal ahead of expiry scheduled when due); `undefined` otherwise. Never does I/O: a caller
+   * that gets `undefined` goes on with {@link TokenEngine.acquire}.
+   *
+   * @throws the `assertionExpired` error when the entry's user assertion has expired
+   */
+  public hit(call: EngineCall<R>): string | undefined {
+    const { cache } = this.#options;
+    if (call.claims !== undefined || cache.peek === undefined) return undefined;
+    const entry = cache.peek(call.key);
+    return entry === undefined ? undefined : this.#serve(call, entry);
   }
 
   /**
@@ -161,11 +151,14 @@ export class TokenEngine<R> {
    * only what changes with time is checked again (the entry's own expiry and its assertion's). On a
    * first-level miss the checks run before anything else: the second level, a remembered refusal,
    * coordination and the fetch.
+   *
+   * @param call - the key, the request builder and the claims
+   * @param peeked - the caller already read the first level with {@link TokenEngine.hit}
    */
-  public async acquire(call: EngineCall<R>): Promise<string> {
+  public async acquire(call: EngineCall<R>, peeked = false): Promise<string> {
     const { cache } = this.#options;
     const { claims } = call;
-    if (claims === undefined && cache.peek !== undefined) {
+    if (!peeked && claims === undefined && cache.peek !== undefined) {
       const entry = cache.peek(call.key);
       if (entry !== undefined) {
         const served = this.#serve(call, entry);
@@ -186,7 +179,7 @@ export class TokenEngine<R> {
         ? await this.#safeGet(found)
         : found;
       // A second-level hit fills the first level, which may evict.
-      this.#options.metrics?.noteEvictions(cache);
+      this.#metrics.noteEvictions(cache);
       if (entry !== undefined) {
         const served = this.#serve(call, entry, request);
         if (served !== undefined) return served;
@@ -206,7 +199,7 @@ export class TokenEngine<R> {
       this.#refusals.delete(key);
       return;
     }
-    this.#counters.rememberedRefusals++;
+    this.#metrics.count("rememberedRefusals");
     this.#fail(refusal.error);
     throw refusal.error;
   }
@@ -274,10 +267,7 @@ export class TokenEngine<R> {
   }
 
   #count(counter: "hits" | "misses" | "coalesced" | "refreshes"): void {
-    this.#counters[counter]++;
-    this.#options.metrics?.[counter].add(1);
-    const onEvent = this.#options.onEvent;
-    if (onEvent !== undefined) onEvent({ type: EVENT_TYPES[counter] });
+    this.#metrics.count(counter);
   }
 
   /**
@@ -319,7 +309,7 @@ export class TokenEngine<R> {
             `token cache write failed; the token is used uncached (${describe(error)})`,
           );
         }
-        this.#options.metrics?.noteEvictions(cache);
+        this.#metrics.noteEvictions(cache);
         return entry;
       } catch (error) {
         this.#superseded.delete(flightKey);
@@ -331,11 +321,7 @@ export class TokenEngine<R> {
   }
 
   #fail(error: unknown): void {
-    this.#counters.failures++;
-    this.#options.onEvent?.({
-      type: "failure",
-      code: error instanceof OnBehalfOfError ? error.code : "unknown",
-    });
+    this.#metrics.failure(error);
   }
 
   #entryFor(fetched: FetchedToken): CachedToken {
@@ -353,13 +339,6 @@ export class TokenEngine<R> {
         };
   }
 }
-
-const EVENT_TYPES = {
-  hits: "hit",
-  misses: "miss",
-  coalesced: "coalesced",
-  refreshes: "refresh",
-} as const;
 
 function refreshKey(key: string): string {
   return `${key}\u0000refresh`;

@@ -67,9 +67,9 @@ export interface ResolvedAgentUser {
 
 /** What a request asks for, validated. @internal */
 export type AgentSelection =
-  | { readonly kind: "none" }
-  | { readonly kind: "obo"; readonly agentId: string }
-  | { readonly kind: "app-only"; readonly agentId: string; readonly tenant: string }
+  | { readonly kind: "obo" }
+  | { readonly kind: "agent-obo"; readonly agentId: string }
+  | { readonly kind: "agent-app-only"; readonly agentId: string; readonly tenant: string }
   | {
       readonly kind: "agent-user";
       readonly agentId: string;
@@ -85,7 +85,7 @@ export interface AgentDefaults {
   readonly allowedTenants: ReadonlySet<string> | undefined;
 }
 
-const NONE: AgentSelection = Object.freeze({ kind: "none" });
+const PLAIN: AgentSelection = Object.freeze({ kind: "obo" });
 const UPN = /^[^\s@]+@[^\s@]+$/;
 const TOKEN_KINDS: ReadonlySet<unknown> = new Set(["obo", "app-only", "agent-user"]);
 
@@ -121,8 +121,8 @@ export function resolveAgentSelection(
 ): AgentSelection {
   if (options === undefined) {
     return defaults.agentIdentity === undefined
-      ? NONE
-      : { kind: "obo", agentId: defaults.agentIdentity };
+      ? PLAIN
+      : { kind: "agent-obo", agentId: defaults.agentIdentity };
   }
   const { tokenKind, agentUser } = options;
   if (tokenKind !== undefined && !TOKEN_KINDS.has(tokenKind)) {
@@ -147,11 +147,11 @@ export function resolveAgentSelection(
       );
     }
     rejectTenant(options.tenantId, kind);
-    return NONE;
+    return PLAIN;
   }
   if (kind === "obo") {
     rejectTenant(options.tenantId, kind);
-    return { kind, agentId: id };
+    return { kind: "agent-obo", agentId: id };
   }
   if (options.userAssertion !== undefined) {
     throw configurationError(
@@ -160,7 +160,7 @@ export function resolveAgentSelection(
     );
   }
   const tenant = agentTenant(options.tenantId, defaults);
-  if (kind === "app-only") return { kind, agentId: id, tenant };
+  if (kind === "app-only") return { kind: "agent-app-only", agentId: id, tenant };
   return { kind, agentId: id, tenant, user: resolveAgentUser(agentUser) };
 }
 

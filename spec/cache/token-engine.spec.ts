@@ -5,9 +5,12 @@ import {
   TokenEngine,
   type FetchedToken,
   type TokenCacheEvent,
+  type TokenStats,
 } from "../../lib/cache/token-engine.js";
 import { OnBehalfOfError } from "../../lib/shared/errors.js";
 import { createLogger } from "../../lib/shared/logger.js";
+import { CacheMetrics } from "../../lib/shared/telemetry/cache-metrics.js";
+import { PipelineMetrics } from "../../lib/shared/telemetry/pipeline-metrics.js";
 
 const MINUTE = 60_000;
 
@@ -18,6 +21,8 @@ interface Harness {
   events: TokenCacheEvent[];
   warnings: string[];
   release: () => void;
+  metrics: PipelineMetrics;
+  stats: () => TokenStats;
 }
 
 /**
@@ -44,8 +49,10 @@ function harness(
     for (const w of waiters) w();
     waiters = [];
   };
+  const cache = options.cache ?? new MemoryTokenCache({ now: () => clock.now });
+  const metrics = new PipelineMetrics(new CacheMetrics(), (event) => events.push(event));
   const engine = new TokenEngine<string>({
-    cache: options.cache ?? new MemoryTokenCache({ now: () => clock.now }),
+    cache,
     fetch: async (request): Promise<FetchedToken> => {
       fetches.push(request);
       if (!open) await new Promise<void>((resolve) => waiters.push(resolve));
@@ -62,11 +69,20 @@ function harness(
     expirySkewMs: 2 * MINUTE,
     refreshAheadMs: 5 * MINUTE,
     clockSkewMs: MINUTE,
-    onEvent: (event) => events.push(event),
+    metrics,
     assertionExpired: () =>
       new OnBehalfOfError("ERR_OBO_USER_ASSERTION_EXPIRED", "The user assertion has expired."),
   });
-  return { engine, fetches, clock, events, warnings, release };
+  return {
+    engine,
+    fetches,
+    clock,
+    events,
+    warnings,
+    release,
+    metrics,
+    stats: () => metrics.stats(cache),
+  };
 }
 
 describe("TokenEngine", () => {
@@ -81,7 +97,7 @@ describe("TokenEngine", () => {
       const tokens = await Promise.all(calls);
       assert.equal(h.fetches.length, 1);
       assert.equal(new Set(tokens).size, 1);
-      const stats = h.engine.stats();
+      const stats = h.stats();
       assert.equal(stats.misses, 1);
       assert.equal(stats.coalesced, 99);
     });
@@ -100,7 +116,7 @@ describe("TokenEngine", () => {
       const errors = await Promise.all(calls);
       for (const error of errors) assert.equal(error, failure);
       assert.equal(h.fetches.length, 1);
-      assert.equal(h.engine.stats().failures, 1);
+      assert.equal(h.stats().failures, 1);
       failing = false;
       assert.match(await h.engine.acquire({ key: "k", request: () => "alice" }), /^token-alice-/);
       assert.equal(h.fetches.length, 2, "a failure is not cached");
@@ -119,7 +135,6 @@ describe("TokenEngine", () => {
         expirySkewMs: 0,
         refreshAheadMs: 0,
         clockSkewMs: 0,
-        onEvent: undefined,
       });
       const slow = engine.acquire({ key: "slow", request: () => "slow" });
       assert.equal(await engine.acquire({ key: "fast", request: () => "fast" }), "fast");
@@ -156,7 +171,7 @@ describe("TokenEngine", () => {
       const second = await h.engine.acquire({ key: "k", request: () => "alice" });
       assert.notEqual(second, first);
       assert.equal(h.fetches.length, 2);
-      assert.equal(h.engine.stats().expired, 1, "the expired entry was dropped and counted");
+      assert.equal(h.stats().expired, 1, "the expired entry was dropped and counted");
     });
 
     it("serves a token until the expiry skew, then fetches a new one", async () => {
@@ -197,7 +212,7 @@ describe("TokenEngine", () => {
       assert.equal(h.fetches.length, 2, "exactly one renewal");
       const renewed = await h.engine.acquire({ key: "k", request: () => "r" });
       assert.notEqual(renewed, first);
-      assert.equal(h.engine.stats().refreshes, 1);
+      assert.equal(h.stats().refreshes, 1);
     });
 
     it("renews a short-lived token no earlier than half its lifetime", async () => {
@@ -262,7 +277,6 @@ describe("TokenEngine", () => {
         expirySkewMs: 2 * MINUTE,
         refreshAheadMs: 5 * MINUTE,
         clockSkewMs: MINUTE,
-        onEvent: undefined,
       });
       return { clock, fetches, cache, engine };
     }
@@ -317,8 +331,8 @@ describe("TokenEngine", () => {
       await h.engine.acquire({ key: "a", request: () => "a" });
       await h.engine.acquire({ key: "b", request: () => "b" });
       await h.engine.acquire({ key: "c", request: () => "c" });
-      h.engine.countTokenRequest("obo");
-      const stats = h.engine.stats();
+      h.metrics.tokenRequestSent("obo");
+      const stats = h.stats();
       assert.equal(stats.hits, 1);
       assert.equal(stats.misses, 3);
       assert.equal(stats.evictions, 1);

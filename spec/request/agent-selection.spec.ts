@@ -9,7 +9,13 @@ import {
 } from "../../lib/index.js";
 import { AGENT_A, AGENT_B, FakeAgentEntra, mockGraph } from "../support/agent-entra.js";
 import { CLIENT_SECRET, OTHER_TENANT, TENANT, userToken } from "../support/tokens.js";
-import { BLUEPRINT_ID, agentProvider, graphFor, rejectsWithCode, scopesOf } from "../api/agent/helpers.js";
+import {
+  BLUEPRINT_ID,
+  agentProvider,
+  graphFor,
+  rejectsWithCode,
+  scopesOf,
+} from "../api/agent/helpers.js";
 
 describe("choosing the agent identity", () => {
   describe("per request, through the Graph client", () => {

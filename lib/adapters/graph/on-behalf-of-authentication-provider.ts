@@ -1,248 +1,29 @@
-import { hash, randomUUID } from "node:crypto";
-import type {
-  ClientAssertionCallback,
-  ConfidentialClientApplication,
-  Configuration,
-} from "@azure/msal-node";
 import type {
   AuthenticationProvider,
   AuthenticationProviderOptions,
 } from "@microsoft/microsoft-graph-client";
-import type { AgentClientStats } from "../../acquisition/client-pool.js";
+import type { AgentStats } from "../../acquisition/agent-grants.js";
+import type { TokenStats } from "../../cache/token-engine.js";
 import {
-  resolveAgentSelection,
-  type AgentTokenOptions,
-  type ResolvedAgentUser,
-} from "../../request/agent-selection.js";
-import { AgentTokens } from "../../acquisition/agent-grants.js";
+  resolveOptions,
+  type OnBehalfOfAuthenticationProviderOptions,
+} from "../../options/provider-options.js";
+import { TokenPipeline } from "../../pipeline/token-pipeline.js";
+import type { TokenOptions } from "../../request/token-options.js";
 import {
   asTokenCredential,
   type AsTokenCredentialOptions,
 } from "../token-credential/as-token-credential.js";
 import type { OnBehalfOfTokenCredential } from "../token-credential/token-credential-types.js";
-import { LegGates } from "../../acquisition/leg-gates.js";
-import { requestToken, type LegContext } from "../../acquisition/grant-sender.js";
-import { authorityUrl, isGuid } from "../../options/authority.js";
-import { MemoryTokenCache } from "../../cache/memory-token-cache.js";
-import {
-  TokenEngine,
-  type EngineCall,
-  type FetchedToken,
-  type TokenStats,
-} from "../../cache/token-engine.js";
-import {
-  OnBehalfOfError,
-  configurationError,
-  isOnBehalfOfError,
-  type TokenRequestLeg,
-} from "../../shared/errors.js";
-import { createLogger, msalLoggerOptions, type InternalLogger } from "../../shared/logger.js";
-import type { MsalCredential } from "../../acquisition/credentials/client-credential.js";
-import { IsolatedConfidentialClient } from "../../acquisition/msal/isolated-client.js";
-import { ObservingNetworkClient } from "../../acquisition/msal/network-client.js";
-import {
-  resolveOptions,
-  type OnBehalfOfAuthenticationProviderOptions,
-  type ResolvedOptions,
-} from "../../options/provider-options.js";
-import { isPromiseLike, raceSignal } from "../../shared/promises.js";
-import { currentUserAssertion } from "../../request/request-context.js";
-import { normalizeScopes, scopesKey } from "../../request/scopes.js";
-import { CacheMetrics } from "../../shared/telemetry/cache-metrics.js";
-import { traceAcquisition } from "../../shared/telemetry/tracing.js";
-import {
-  checkUserAssertion,
-  cleanUserAssertion,
-  refuseOversized,
-} from "../../assertion/user-assertion.js";
 
 /**
  * Per-request options. The Graph client passes them from
  * `.middlewareOptions([new AuthenticationHandlerOptions(undefined, options)])`, or from the
  * agent-identity helpers `withAgentIdentity()`, `withAgentUser()` and `withoutAgentIdentity()`.
  */
-export interface OnBehalfOfTokenOptions extends AuthenticationProviderOptions, AgentTokenOptions {
+export interface OnBehalfOfTokenOptions extends AuthenticationProviderOptions, TokenOptions {
   /** Scopes for this request instead of the provider's default. */
   scopes?: string[];
-  /** The user assertion for this request instead of the accessor's. */
-  userAssertion?: string;
-  /**
-   * Claims a resource demanded in a claims challenge (Continuous Access Evaluation), as JSON text.
-   * The token is then requested anew with them, bypassing the cache, and replaces the cached one.
-   */
-  claims?: string;
-  /** Stops waiting for the token; the call fails with `ERR_OBO_ABORTED`. */
-  abortSignal?: AbortSignal;
-  /**
-   * The correlation id of this acquisition (a GUID), for example the incoming request's id: sent
-   * to Entra as `client-request-id` on every leg and retry, written in the log lines and set on
-   * errors as `correlationId`. A request that joins another caller's acquisition of the same token
-   * shares that caller's id.
-   *
-   * @defaultValue a new GUID per acquisition
-   */
-  correlationId?: string;
-}
-
-/** What a token fetch needs. @internal */
-type TokenRequest =
-  | {
-      readonly kind: "obo";
-      /** The agent identity acting on behalf of the user; none for a plain exchange. */
-      readonly agentId: string | undefined;
-      /** The user assertion, checked locally. */
-      readonly assertion: string;
-      /** When the assertion expires, in milliseconds since the epoch. */
-      readonly assertionExpiresAt: number;
-      /** The tenant the exchange goes to. */
-      readonly tenant: string;
-      readonly scopes: readonly string[];
-      readonly claims: string | undefined;
-      /** Sent on every leg and retry of the acquisition. */
-      readonly correlationId: string;
-    }
-  | {
-      readonly kind: "app-only";
-      readonly agentId: string;
-      readonly tenant: string;
-      readonly scopes: readonly string[];
-      readonly claims: string | undefined;
-      readonly correlationId: string;
-    }
-  | {
-      readonly kind: "agent-user";
-      readonly agentId: string;
-      readonly tenant: string;
-      readonly user: ResolvedAgentUser;
-      readonly scopes: readonly string[];
-      readonly claims: string | undefined;
-      readonly correlationId: string;
-    };
-
-/** Validates per-request claims: JSON text of a claims request. */
-function readClaims(claims: unknown): string | undefined {
-  if (claims === undefined || claims === "") return undefined;
-  if (typeof claims === "string") {
-    try {
-      const parsed: unknown = JSON.parse(claims);
-      if (typeof parsed === "object" && parsed !== null) return claims;
-    } catch {
-      // reported below
-    }
-  }
-  throw configurationError(
-    "claims",
-    "must be the claims challenge as JSON text (decode Graph's base64 first).",
-  );
-}
-
-/** App-only (client credentials) tokens exist only for a resource's `/.default` scope. */
-function requireDefaultScopes(scopes: readonly string[]): void {
-  if (!scopes.every((scope) => scope.endsWith("/.default"))) {
-    throw configurationError(
-      "scopes",
-      'must be "<resource>/.default" scopes for app-only tokens, e.g. "https://graph.microsoft.com/.default".',
-    );
-  }
-}
-
-/**
- * The engine call of a user's exchange: one allocation on the hit path, and the local checks only
- * when the request is built (on a first-level miss).
- */
-class UserCall implements EngineCall<TokenRequest> {
-  public readonly key: string;
-  public readonly claims: string | undefined;
-  readonly #build: (input: UserRequestInput) => TokenRequest;
-  readonly #input: UserRequestInput;
-
-  public constructor(
-    key: string,
-    claims: string | undefined,
-    build: (input: UserRequestInput) => TokenRequest,
-    input: UserRequestInput,
-  ) {
-    this.key = key;
-    this.claims = claims;
-    this.#build = build;
-    this.#input = input;
-  }
-
-  public request(): TokenRequest {
-    return this.#build(this.#input);
-  }
-}
-
-/** What a user's exchange is built from, before its local checks. */
-interface UserRequestInput {
-  readonly agentId: string | undefined;
-  readonly assertion: string;
-  readonly scopes: readonly string[];
-  readonly claims: string | undefined;
-  /** The caller's correlation id; a new one is made on a miss when absent. */
-  readonly correlationId: string | undefined;
-}
-
-/** Validates a per-request correlation id: a GUID, as Entra's `client-request-id` is. */
-function readCorrelationId(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || !isGuid(value)) {
-    throw configurationError(
-      "correlationId",
-      "must be a GUID: it is sent to Entra as client-request-id on every leg of the acquisition.",
-    );
-  }
-  return value.toLowerCase();
-}
-
-function expiredAssertion(): OnBehalfOfError {
-  return new OnBehalfOfError(
-    "ERR_OBO_USER_ASSERTION_EXPIRED",
-    "The user assertion has expired. The client must send a fresh access token for this API.",
-  );
-}
-
-/**
- * Entra's final word on a user's exchange: `invalid_grant` on a leg that carries the user (an
- * expired, revoked or forged assertion, missing consent). The same request would be refused again.
- */
-function isFinalRefusal(error: unknown): boolean {
-  return (
-    isOnBehalfOfError(error) &&
-    error.error === "invalid_grant" &&
-    (error.leg === "obo" || error.leg === "agent-user")
-  );
-}
-
-/**
- * The SHA-256 of an assertion, the user's part of a cache key. An assertion larger than the bound
- * is refused before it is hashed.
- */
-function hashAssertion(assertion: string, maxTokenBytes: number): string {
-  refuseOversized(assertion, maxTokenBytes);
-  return hash("sha256", assertion, "base64url");
-}
-
-/** A short fingerprint of the options that decide the local checks' outcome ("" by default). */
-function rulesFingerprint(options: ResolvedOptions): string {
-  const { allowedTenants, assertionRules, clientId } = options;
-  const extraAudiences = [...assertionRules.audiences].filter(
-    (audience) => audience !== clientId && audience !== `api://${clientId}`,
-  );
-  if (allowedTenants === undefined && extraAudiences.length === 0) return "";
-  const rules = JSON.stringify([[...(allowedTenants ?? [])].sort(), extraAudiences.sort()]);
-  return `${hash("sha256", rules, "base64url").slice(0, 12)}|`;
-}
-
-/**
- * A provider's cache-key namespace: 16 base64url characters (96 bits) of the SHA-256 of what
- * separates its entries from another provider's (kind, authority host, tenant, client id, rules),
- * then `|`. A hash, not a counter, because keys are shared across processes through Redis: the
- * same configuration gives the same namespace everywhere, another one never meets it. Short, so
- * every entry does not carry (and every hit does not hash and compare) a prefix of about 100 characters.
- */
-function keyNamespace(parts: readonly string[]): string {
-  return `${hash("sha256", JSON.stringify(parts), "base64url").slice(0, 16)}|`;
 }
 
 /**
@@ -272,89 +53,14 @@ function keyNamespace(parts: readonly string[]): string {
  * ```
  */
 export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider {
-  readonly #options: ResolvedOptions;
-  readonly #log: InternalLogger;
-  readonly #msal: ConfidentialClientApplication;
-  readonly #network: ObservingNetworkClient;
-  readonly #legs: LegContext;
-  readonly #engine: TokenEngine<TokenRequest>;
-  readonly #agents: AgentTokens;
-  readonly #keyPrefix: string;
-  readonly #agentKeyPrefix: string;
-  readonly #defaultScopesKey: string;
+  readonly #pipeline: TokenPipeline;
 
   /**
    * @param options - client, tenant, credential and behaviour; validated here
    * @throws {@link OnBehalfOfError} `ERR_OBO_CONFIGURATION` naming the offending option
    */
   public constructor(options: OnBehalfOfAuthenticationProviderOptions) {
-    this.#options = resolveOptions(options);
-    this.#log = createLogger(this.#options.logger);
-    this.#network = new ObservingNetworkClient(
-      this.#options.msalSystemOptions?.networkClient,
-      this.#options.proxy,
-    );
-    const { clientId, authority, credential, clientCapabilities } = this.#options;
-    const homeTenant = authority.multiTenant ? "organizations" : authority.tenant;
-    this.#msal = this.#createMsalClient(clientId, homeTenant, credential, true);
-    // Capabilities go on the legs whose token is presented to a resource, never on the credential
-    // legs (T1 and T2), whose tokens only Entra reads (see AgentTokens).
-    const blueprint =
-      clientCapabilities === undefined
-        ? this.#msal
-        : this.#createMsalClient(clientId, homeTenant, credential, false);
-    // OpenTelemetry instruments, once per provider: the API's no-ops unless an SDK was registered.
-    const metrics = new CacheMetrics();
-    this.#engine = new TokenEngine<TokenRequest>({
-      cache: this.#options.tokenCache ?? new MemoryTokenCache(),
-      fetch: (request) => this.#exchange(request),
-      log: this.#log,
-      now: Date.now,
-      expirySkewMs: this.#options.expirySkewMs,
-      refreshAheadMs: this.#options.refreshAheadMs,
-      clockSkewMs: this.#options.clockSkewMs,
-      onEvent: this.#options.onCacheEvent,
-      metrics,
-      assertionExpired: expiredAssertion,
-      isFinalRefusal,
-      refusalTtlMs: this.#options.refusalCacheMs,
-    });
-    this.#legs = {
-      log: this.#log,
-      countTokenRequest: (leg: TokenRequestLeg): void => {
-        this.#engine.countTokenRequest(leg);
-      },
-      policy: this.#options.policy,
-      gates: new LegGates(),
-      metrics,
-    };
-    this.#agents = new AgentTokens({
-      ...this.#legs,
-      blueprint,
-      authority,
-      createClient: (
-        agentId: string,
-        tenant: string,
-        clientAssertion: ClientAssertionCallback,
-        withCapabilities: boolean,
-      ) => this.#createMsalClient(agentId, tenant, { clientAssertion }, withCapabilities),
-      hasCapabilities: clientCapabilities !== undefined,
-      maxClients: this.#options.maxAgentClients,
-      expirySkewMs: this.#options.expirySkewMs,
-      refreshAheadMs: this.#options.refreshAheadMs,
-    });
-    // Entries prove the local checks, whose outcome depends on allowedTenants and audiences: a
-    // provider with other rules never reads them.
-    const rules = rulesFingerprint(this.#options);
-    this.#keyPrefix = keyNamespace(["obo", authority.host, authority.tenant, clientId, rules]);
-    this.#agentKeyPrefix = keyNamespace([
-      "agent",
-      authority.host,
-      authority.tenant,
-      clientId,
-      rules,
-    ]);
-    this.#defaultScopesKey = scopesKey(this.#options.scopes);
+    this.#pipeline = new TokenPipeline(resolveOptions(options));
   }
 
   /**
@@ -376,99 +82,9 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
    * const token = await authProvider.getAccessToken({ agentIdentity: AGENT_ID, tokenKind: "app-only" });
    * ```
    */
-  public async getAccessToken(options?: OnBehalfOfTokenOptions): Promise<string> {
-    const signal = options?.abortSignal;
-    if (signal === undefined) return this.#acquire(options);
-    return raceSignal(
-      this.#acquire(options),
-      signal,
-      () =>
-        new OnBehalfOfError("ERR_OBO_ABORTED", "The token request was aborted by the caller.", {
-          cause: signal.reason,
-        }),
-    );
+  public getAccessToken(options?: OnBehalfOfTokenOptions): Promise<string> {
+    return this.#pipeline.acquire(options);
   }
-
-  async #acquire(options: OnBehalfOfTokenOptions | undefined): Promise<string> {
-    const selection = resolveAgentSelection(options, this.#options);
-    const claims = readClaims(options?.claims);
-    const correlationId = readCorrelationId(options?.correlationId);
-    let scopes = this.#options.scopes;
-    let scopeKey = this.#defaultScopesKey;
-    if (options?.scopes !== undefined) {
-      scopes = normalizeScopes(options.scopes, "scopes");
-      scopeKey = scopesKey(scopes);
-    }
-    switch (selection.kind) {
-      case "none":
-      case "obo": {
-        const agentId = selection.kind === "obo" ? selection.agentId : undefined;
-        const assertion = await this.#readUserAssertion(options?.userAssertion);
-        const user = hashAssertion(assertion, this.#options.assertionRules.maxTokenBytes);
-        const key =
-          agentId === undefined
-            ? `${this.#keyPrefix}${user}|${scopeKey}`
-            : `${this.#agentKeyPrefix}${agentId}|obo|${user}|${scopeKey}`;
-        return this.#engine.acquire(
-          new UserCall(key, claims, this.#userRequest, {
-            agentId,
-            assertion,
-            scopes,
-            claims,
-            correlationId,
-          }),
-        );
-      }
-      case "app-only": {
-        const { agentId, tenant } = selection;
-        requireDefaultScopes(scopes);
-        return this.#engine.acquire({
-          key: `${this.#agentKeyPrefix}${agentId}|app-only|${tenant}|${scopeKey}`,
-          claims,
-          request: () => ({
-            kind: "app-only",
-            agentId,
-            tenant,
-            scopes,
-            claims,
-            correlationId: correlationId ?? randomUUID(),
-          }),
-        });
-      }
-      case "agent-user": {
-        const { agentId, tenant, user } = selection;
-        const userKey = hash("sha256", user.key, "base64url");
-        return this.#engine.acquire({
-          key: `${this.#agentKeyPrefix}${agentId}|agent-user|${tenant}|${userKey}|${scopeKey}`,
-          claims,
-          request: () => ({
-            kind: "agent-user",
-            agentId,
-            tenant,
-            user,
-            scopes,
-            claims,
-            correlationId: correlationId ?? randomUUID(),
-          }),
-        });
-      }
-    }
-  }
-
-  /** Runs every local check of the assertion and picks the tenant: before any cache read or request. */
-  readonly #userRequest = (input: UserRequestInput): TokenRequest => {
-    const info = checkUserAssertion(input.assertion, Date.now(), this.#options.assertionRules);
-    return {
-      kind: "obo",
-      agentId: input.agentId,
-      assertion: input.assertion,
-      assertionExpiresAt: info.expiresAtMs,
-      tenant: this.#resolveTenant(info.tenantId),
-      scopes: input.scopes,
-      claims: input.claims,
-      correlationId: input.correlationId ?? randomUUID(),
-    };
-  };
 
   /**
    * This provider as an Azure `TokenCredential`, for Azure SDK clients, Graph v3's
@@ -489,8 +105,8 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
    * Counters of the agent identities' MSAL clients: how many are held (at most
    * `maxAgentClients`), created and evicted.
    */
-  public agentStats(): AgentClientStats {
-    return this.#agents.stats();
+  public agentStats(): AgentStats {
+    return this.#pipeline.agentStats();
   }
 
   /**
@@ -498,159 +114,6 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
    * evictions and requests sent.
    */
   public stats(): TokenStats {
-    return this.#engine.stats();
-  }
-
-  async #readUserAssertion(perRequest: string | undefined): Promise<string> {
-    let raw: unknown = perRequest;
-    if (raw === undefined) {
-      const accessor = this.#options.getUserAssertion ?? currentUserAssertion;
-      try {
-        const value = accessor();
-        raw = isPromiseLike(value) ? await value : value;
-      } catch (cause) {
-        throw new OnBehalfOfError(
-          "ERR_OBO_USER_ASSERTION_MISSING",
-          "getUserAssertion failed, so there is no incoming access token to exchange.",
-          { cause },
-        );
-      }
-    }
-    const assertion = cleanUserAssertion(raw);
-    if (assertion === undefined) {
-      throw new OnBehalfOfError(
-        "ERR_OBO_USER_ASSERTION_MISSING",
-        this.#options.getUserAssertion === undefined
-          ? "No incoming access token for this request. Run the request inside runWithUserAssertion() " +
-              "(or the validation middleware), or give the provider a getUserAssertion option."
-          : "getUserAssertion returned no incoming access token for this request.",
-      );
-    }
-    return assertion;
-  }
-
-  #resolveTenant(claimedTenant: string | undefined): string {
-    const { authority, allowedTenants } = this.#options;
-    if (!authority.multiTenant) return authority.tenant;
-    if (claimedTenant === undefined || !isGuid(claimedTenant)) {
-      throw new OnBehalfOfError(
-        "ERR_OBO_USER_ASSERTION_MALFORMED",
-        "The user assertion has no tenant id (tid claim), which a multi-tenant API needs to route the exchange.",
-      );
-    }
-    if (allowedTenants !== undefined && !allowedTenants.has(claimedTenant)) {
-      throw new OnBehalfOfError(
-        "ERR_OBO_TENANT_NOT_ALLOWED",
-        `The caller's tenant ${claimedTenant} is not in allowedTenants.`,
-      );
-    }
-    return claimedTenant;
-  }
-
-  /** One acquisition that goes to the network, in its own span; its legs are child spans. */
-  #exchange(request: TokenRequest): Promise<FetchedToken> {
-    return traceAcquisition(
-      {
-        tokenKind: request.kind,
-        tenant: request.tenant,
-        agentId: request.agentId,
-        correlationId: request.correlationId,
-        claims: request.claims !== undefined,
-      },
-      () => this.#exchangeLegs(request),
-    );
-  }
-
-  async #exchangeLegs(request: TokenRequest): Promise<FetchedToken> {
-    switch (request.kind) {
-      case "app-only":
-        return this.#agents.appOnly(
-          request.agentId,
-          request.tenant,
-          request.scopes,
-          request.claims,
-          request.correlationId,
-        );
-      case "agent-user":
-        return this.#agents.agentUser(
-          request.agentId,
-          request.tenant,
-          request.user,
-          request.scopes,
-          request.claims,
-          request.correlationId,
-        );
-      case "obo": {
-        const token =
-          request.agentId === undefined
-            ? await this.#exchangeAsClient(request)
-            : await this.#agents.onBehalfOf(
-                request.agentId,
-                request.tenant,
-                request.assertion,
-                request.scopes,
-                request.claims,
-                request.correlationId,
-              );
-        return { ...token, assertionExpiresAt: request.assertionExpiresAt };
-      }
-    }
-  }
-
-  #exchangeAsClient(request: {
-    readonly assertion: string;
-    readonly tenant: string;
-    readonly scopes: readonly string[];
-    readonly claims: string | undefined;
-    readonly correlationId: string;
-  }): Promise<FetchedToken> {
-    const { tenant } = request;
-    const authority = authorityUrl(this.#options.authority, tenant);
-    return requestToken(this.#legs, {
-      leg: "obo",
-      what: `an On-Behalf-Of token (tenant=${tenant}${request.claims === undefined ? "" : ", with claims"})`,
-      client: this.#msal,
-      correlationId: request.correlationId,
-      send: (correlationId) =>
-        this.#msal.acquireTokenOnBehalfOf({
-          oboAssertion: request.assertion,
-          scopes: [...request.scopes],
-          authority,
-          correlationId,
-          skipCache: true,
-          ...(request.claims === undefined ? {} : { claims: request.claims }),
-        }),
-    });
-  }
-
-  #createMsalClient(
-    clientId: string,
-    tenant: string,
-    credential: MsalCredential,
-    withCapabilities: boolean,
-  ): ConfidentialClientApplication {
-    const { authority, msalSystemOptions, msalAuthorityOptions, clientCapabilities } =
-      this.#options;
-    const configuration: Configuration = {
-      auth: {
-        clientId,
-        authority: authorityUrl(authority, tenant),
-        ...credential,
-        ...(msalAuthorityOptions ?? {}),
-        ...(withCapabilities && clientCapabilities !== undefined
-          ? { clientCapabilities: [...clientCapabilities] }
-          : {}),
-      },
-      system: {
-        ...(msalSystemOptions ?? {}),
-        networkClient: this.#network,
-        loggerOptions: msalLoggerOptions(this.#log),
-      },
-    };
-    try {
-      return new IsolatedConfidentialClient(configuration);
-    } catch (cause) {
-      throw configurationError("authority", "was refused by MSAL.", cause);
-    }
+    return this.#pipeline.stats();
   }
 }

@@ -3,7 +3,13 @@ import { AuthenticationHandlerOptions } from "@microsoft/microsoft-graph-client"
 import { withTokenOptions } from "../../../lib/index.js";
 import { AGENT_A, AGENT_B, FakeAgentEntra, mockGraph } from "../../support/agent-entra.js";
 import { TENANT, userToken } from "../../support/tokens.js";
-import { BLUEPRINT_ID, agentProvider, graphFor, rejectsWithCode, scopesOf } from "../../api/agent/helpers.js";
+import {
+  BLUEPRINT_ID,
+  agentProvider,
+  graphFor,
+  rejectsWithCode,
+  scopesOf,
+} from "../../api/agent/helpers.js";
 
 describe("withTokenOptions: every per-request option, typed, through the Graph client", () => {
   it("carries the agent choice, scopes and user assertion of one request, and nothing to the next", async () => {

@@ -33,11 +33,14 @@ describe("agent identity clients", () => {
 
       const first = [];
       for (const agent of [AGENT_A, AGENT_B, AGENT_C]) first.push(await asAgent(alice, agent));
+      const none = { hits: 0, misses: 0, refreshes: 0, failures: 0, size: 0 };
       assert.deepEqual(authProvider.agentStats(), {
         clients: 2,
         maxClients: 2,
         created: 3,
         evictions: 1,
+        exchangeTokens: { hits: 0, misses: 3, refreshes: 0, failures: 0, size: 2 },
+        agentCredentials: none,
       });
       const again = [];
       for (const agent of [AGENT_A, AGENT_B, AGENT_C]) again.push(await asAgent(alice, agent));
@@ -59,6 +62,8 @@ describe("agent identity clients", () => {
         maxClients: 2,
         created: 4,
         evictions: 2,
+        exchangeTokens: { hits: 1, misses: 4, refreshes: 0, failures: 0, size: 2 },
+        agentCredentials: none,
       });
     });
 
