@@ -81,6 +81,9 @@ export {
 } from "./adapters/graph/middleware-options.js";
 export type { AgentTokenKind, AgentUser, AgentTokenOptions } from "./request/agent-selection.js";
 export type { AgentClientStats } from "./acquisition/client-pool.js";
+export type { AgentStats } from "./acquisition/agent-grants.js";
+export type { CredentialTokenStats } from "./acquisition/exchange-tokens.js";
+export type { TokenOptions } from "./request/token-options.js";
 export {
   validateAccessToken,
   createAccessTokenValidator,
