@@ -13,6 +13,8 @@ export type {
   UserAssertionAccessor,
   MsalAuthorityOptions,
   RetryOptions,
+  ProviderSettings,
+  ClientCredentialOptions,
 } from "./options/provider-options.js";
 export type { CloudOptions } from "./options/authority.js";
 export type { AbortableNetworkRequestOptions } from "./acquisition/msal/network-client.js";

@@ -3,7 +3,7 @@ import type { MsalCredential } from "./credentials/client-credential.js";
 import { IsolatedConfidentialClient } from "./msal/isolated-client.js";
 import type { ObservingNetworkClient } from "./msal/network-client.js";
 import { authorityUrl } from "../options/authority.js";
-import type { ResolvedOptions } from "../options/provider-options.js";
+import type { ResolvedOptions } from "../options/resolve-options.js";
 import { configurationError } from "../shared/errors.js";
 import { msalLoggerOptions, type InternalLogger } from "../shared/logger.js";
 

@@ -4,7 +4,7 @@ import { resolveTenant } from "../assertion/tenant.js";
 import { checkUserAssertion } from "../assertion/user-assertion.js";
 import type { FetchedToken } from "../cache/token-engine.js";
 import { authorityUrl } from "../options/authority.js";
-import type { ResolvedOptions } from "../options/provider-options.js";
+import type { ResolvedOptions } from "../options/resolve-options.js";
 import type { AgentTokenKind } from "../request/agent-selection.js";
 import { hashIdentity, type KeyNamespaces } from "../request/cache-key.js";
 import {

@@ -1,26 +1,12 @@
 import type { NodeSystemOptions } from "@azure/msal-node";
-import { agentId } from "../request/agent-selection.js";
-import {
-  isGuid,
-  resolveAuthority,
-  type CloudOptions,
-  type ResolvedAuthority,
-} from "./authority.js";
-import { configurationError } from "../shared/errors.js";
+import type {
+  ClientAssertionProvider,
+  ClientCertificate,
+} from "../acquisition/credentials/client-credential.js";
 import type { TokenCache } from "../cache/token-cache.js";
 import type { TokenCacheEvent } from "../cache/token-engine.js";
 import type { Logger } from "../shared/logger.js";
-import type { RequestPolicy } from "../acquisition/grant-sender.js";
-import {
-  resolveCredential,
-  type ClientAssertionProvider,
-  type ClientCertificate,
-  type MsalCredential,
-} from "../acquisition/credentials/client-credential.js";
-import { normalizeScopes } from "../request/scopes.js";
-import { resolveProxy, type ProxyRoute } from "../acquisition/msal/proxy.js";
-import { DEFAULT_MAX_TOKEN_BYTES } from "../assertion/token-limits.js";
-import type { AssertionRules } from "../assertion/user-assertion.js";
+import type { CloudOptions } from "./authority.js";
 
 /** Returns the current request's incoming access token, or nothing outside a request. */
 export type UserAssertionAccessor = () =>
@@ -40,10 +26,44 @@ export interface MsalAuthorityOptions {
 }
 
 /**
- * Options of {@link OnBehalfOfAuthenticationProvider}. Give `tenantId` or `authority`, and exactly
- * one credential.
+ * The credential of the web API (or agent identity blueprint): exactly one of a client secret, a
+ * certificate or a client assertion. Giving two is a compile-time error (and
+ * `ERR_OBO_CONFIGURATION` at run time, for JavaScript callers).
  */
-export interface OnBehalfOfAuthenticationProviderOptions {
+export type ClientCredentialOptions =
+  | {
+      /** A client secret (development; prefer a certificate or a federated assertion in production). */
+      readonly clientSecret: string;
+      /** Only one credential. */
+      readonly clientCertificate?: undefined;
+      /** Only one credential. */
+      readonly clientAssertion?: undefined;
+    }
+  | {
+      /** A certificate credential. */
+      readonly clientCertificate: ClientCertificate;
+      /** Only one credential. */
+      readonly clientSecret?: undefined;
+      /** Only one credential. */
+      readonly clientAssertion?: undefined;
+    }
+  | {
+      /** A client assertion, or a callback that returns one (for example a managed identity token). */
+      readonly clientAssertion: string | ClientAssertionProvider;
+      /** Only one credential. */
+      readonly clientSecret?: undefined;
+      /** Only one credential. */
+      readonly clientCertificate?: undefined;
+    };
+
+/**
+ * Options of {@link OnBehalfOfAuthenticationProvider}: its settings and exactly one credential.
+ * Give `tenantId` or `authority`.
+ */
+export type OnBehalfOfAuthenticationProviderOptions = ProviderSettings & ClientCredentialOptions;
+
+/** Everything in {@link OnBehalfOfAuthenticationProviderOptions} but the credential. */
+export interface ProviderSettings {
   /** The web API's application (client) id. */
   readonly clientId: string | undefined;
   /**
@@ -71,12 +91,6 @@ export interface OnBehalfOfAuthenticationProviderOptions {
    * (Bleu) or Germany (Delos)
    */
   readonly cloud?: CloudOptions | undefined;
-  /** A client secret (development; prefer a certificate or a federated assertion in production). */
-  readonly clientSecret?: string | undefined;
-  /** A certificate credential. */
-  readonly clientCertificate?: ClientCertificate | undefined;
-  /** A client assertion, or a callback that returns one (for example a managed identity token). */
-  readonly clientAssertion?: string | ClientAssertionProvider | undefined;
   /**
    * Returns the caller's incoming access token; read anew on every Graph request. A leading
    * `Bearer ` is stripped.
@@ -224,236 +238,4 @@ export interface RetryOptions {
    * @defaultValue 10000
    */
   readonly maxRetryAfterMs?: number | undefined;
-}
-
-/** Validated, frozen options. @internal */
-export interface ResolvedOptions {
-  readonly clientId: string;
-  readonly authority: ResolvedAuthority;
-  readonly credential: MsalCredential;
-  readonly getUserAssertion: UserAssertionAccessor | undefined;
-  readonly scopes: readonly string[];
-  readonly allowedTenants: ReadonlySet<string> | undefined;
-  readonly clockSkewMs: number;
-  readonly expirySkewMs: number;
-  readonly refreshAheadMs: number;
-  readonly tokenCache: TokenCache | undefined;
-  readonly onCacheEvent: ((event: TokenCacheEvent) => void) | undefined;
-  readonly msalSystemOptions: NodeSystemOptions | undefined;
-  readonly msalAuthorityOptions: MsalAuthorityOptions | undefined;
-  readonly logger: Logger | undefined;
-  /** The default agent identity, lower-cased. */
-  readonly agentIdentity: string | undefined;
-  readonly maxAgentClients: number;
-  readonly clientCapabilities: readonly string[] | undefined;
-  readonly policy: RequestPolicy;
-  readonly assertionRules: AssertionRules;
-  readonly refusalCacheMs: number;
-  readonly proxy: ProxyRoute | undefined;
-}
-
-function duration(value: unknown, option: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw configurationError(option, "must be a non-negative number of milliseconds.");
-  }
-  return value;
-}
-
-function positiveInteger(value: unknown, option: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw configurationError(option, "must be a positive integer.");
-  }
-  return value;
-}
-
-function optionalFunction<T>(value: T | undefined, option: string): T | undefined {
-  if (value !== undefined && typeof value !== "function") {
-    throw configurationError(option, "must be a function.");
-  }
-  return value;
-}
-
-/**
- * Checks every option and applies defaults. The only place options are validated.
- *
- * @internal
- */
-export function resolveOptions(input: OnBehalfOfAuthenticationProviderOptions): ResolvedOptions {
-  if (typeof input !== "object") {
-    throw configurationError("options", "must be an object.");
-  }
-  const { clientId } = input;
-  if (typeof clientId !== "string" || clientId.trim() === "") {
-    throw configurationError("clientId", "is required: the web API's application (client) id.");
-  }
-  if (!isGuid(clientId)) {
-    throw configurationError("clientId", "must be the application (client) id, a GUID.");
-  }
-  const authority = resolveAuthority(input.tenantId, input.authority, {
-    cloud: input.cloud,
-    requireCloud: true,
-  });
-  const credential = resolveCredential(input);
-  const scopes =
-    input.scopes === undefined
-      ? Object.freeze([`${authority.cloud.graphEndpoint}/.default`])
-      : normalizeScopes(input.scopes, "scopes");
-
-  let allowedTenants: ReadonlySet<string> | undefined;
-  if (input.allowedTenants !== undefined) {
-    if (!authority.multiTenant) {
-      throw configurationError(
-        "allowedTenants",
-        'only applies to multi-tenant APIs (tenantId "organizations" or "common"); a single-tenant API serves its own tenant only.',
-      );
-    }
-    if (!Array.isArray(input.allowedTenants) || input.allowedTenants.length === 0) {
-      throw configurationError(
-        "allowedTenants",
-        "must be a non-empty array of tenant ids (GUIDs).",
-      );
-    }
-    for (const tenant of input.allowedTenants) {
-      if (typeof tenant !== "string" || !isGuid(tenant)) {
-        throw configurationError(
-          "allowedTenants",
-          "must contain tenant ids (GUIDs), as found in the tokens' tid claim.",
-        );
-      }
-    }
-    allowedTenants = new Set(input.allowedTenants.map((tenant: string) => tenant.toLowerCase()));
-  }
-
-  if (input.tokenCache !== undefined) {
-    const cache = input.tokenCache as Partial<TokenCache>;
-    if (
-      typeof cache.get !== "function" ||
-      typeof cache.set !== "function" ||
-      typeof cache.delete !== "function"
-    ) {
-      throw configurationError(
-        "tokenCache",
-        "must implement get, set and delete (the TokenCache interface).",
-      );
-    }
-  }
-  if (input.msalSystemOptions !== undefined && typeof input.msalSystemOptions !== "object") {
-    throw configurationError(
-      "msalSystemOptions",
-      "must be an object (MSAL's system configuration).",
-    );
-  }
-  if (input.logger !== undefined && typeof input.logger !== "object") {
-    throw configurationError(
-      "logger",
-      "must be an object with error, warn, info and verbose methods.",
-    );
-  }
-  if (!authority.knownCloud && input.msalAuthorityOptions?.knownAuthorities === undefined) {
-    throw configurationError(
-      "msalAuthorityOptions",
-      `must list "${authority.host}" in knownAuthorities: it is not a Microsoft cloud MSAL knows.`,
-    );
-  }
-
-  const clockSkewMs = duration(input.clockSkewMs, "clockSkewMs", 60_000);
-  return Object.freeze({
-    clientId: clientId.toLowerCase(),
-    authority,
-    credential,
-    getUserAssertion: optionalFunction(input.getUserAssertion, "getUserAssertion"),
-    scopes,
-    allowedTenants,
-    clockSkewMs,
-    expirySkewMs: duration(input.expirySkewMs, "expirySkewMs", 120_000),
-    refreshAheadMs: duration(input.refreshAheadMs, "refreshAheadMs", 300_000),
-    tokenCache: input.tokenCache,
-    onCacheEvent: optionalFunction(input.onCacheEvent, "onCacheEvent"),
-    msalSystemOptions: input.msalSystemOptions,
-    msalAuthorityOptions: input.msalAuthorityOptions,
-    logger: input.logger,
-    agentIdentity:
-      input.agentIdentity === undefined ? undefined : agentId(input.agentIdentity, "agentIdentity"),
-    maxAgentClients: positiveInteger(input.maxAgentClients, "maxAgentClients", 1000),
-    clientCapabilities: capabilities(input.clientCapabilities),
-    policy: resolvePolicy(input.timeoutMs, input.retry),
-    assertionRules: Object.freeze({
-      audiences: audiencesOf(clientId.toLowerCase(), input.audiences),
-      maxTokenBytes: positiveInteger(input.maxTokenBytes, "maxTokenBytes", DEFAULT_MAX_TOKEN_BYTES),
-      clockSkewMs,
-    }),
-    refusalCacheMs: duration(input.refusalCacheMs, "refusalCacheMs", 60_000),
-    proxy: proxyOf(input),
-  });
-}
-
-function audiencesOf(clientId: string, extra: unknown): ReadonlySet<string> {
-  const audiences = new Set([clientId, `api://${clientId}`]);
-  if (extra === undefined) return audiences;
-  if (
-    !Array.isArray(extra) ||
-    extra.some((audience) => typeof audience !== "string" || audience.trim() === "")
-  ) {
-    throw configurationError(
-      "audiences",
-      'must be an array of audience strings, e.g. ["https://api.contoso.com"].',
-    );
-  }
-  for (const audience of extra as string[]) audiences.add(audience.trim().toLowerCase());
-  return audiences;
-}
-
-function proxyOf(input: OnBehalfOfAuthenticationProviderOptions): ProxyRoute | undefined {
-  const legacy = (input.msalSystemOptions as { proxyUrl?: unknown } | undefined)?.proxyUrl;
-  const option = input.proxyUrl === undefined ? "msalSystemOptions.proxyUrl" : "proxyUrl";
-  const proxyUrl: unknown = input.proxyUrl ?? legacy;
-  if (proxyUrl !== undefined && input.msalSystemOptions?.networkClient !== undefined) {
-    throw configurationError(
-      option,
-      "cannot be combined with msalSystemOptions.networkClient: a custom network client does its own networking (proxy included).",
-    );
-  }
-  if (input.msalSystemOptions?.networkClient !== undefined) return undefined;
-  return resolveProxy(proxyUrl, option);
-}
-
-function capabilities(value: unknown): readonly string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((c) => typeof c !== "string" || !/^[\w-]+$/.test(c))) {
-    throw configurationError(
-      "clientCapabilities",
-      'must be an array of capability names, e.g. ["cp1"].',
-    );
-  }
-  return value.length === 0 ? undefined : Object.freeze([...(value as string[])]);
-}
-
-function resolvePolicy(timeoutMs: unknown, retry: unknown): RequestPolicy {
-  if (retry !== undefined && (typeof retry !== "object" || retry === null)) {
-    throw configurationError(
-      "retry",
-      "must be an object { maxRetries, baseDelayMs, maxDelayMs, maxRetryAfterMs }.",
-    );
-  }
-  const options = (retry ?? {}) as RetryOptions;
-  const maxRetries = options.maxRetries ?? 2;
-  if (
-    typeof maxRetries !== "number" ||
-    !Number.isInteger(maxRetries) ||
-    maxRetries < 0 ||
-    maxRetries > 10
-  ) {
-    throw configurationError("retry.maxRetries", "must be an integer from 0 to 10.");
-  }
-  const timeout = duration(timeoutMs, "timeoutMs", 30_000);
-  if (timeout === 0) throw configurationError("timeoutMs", "must be more than 0.");
-  return Object.freeze({
-    timeoutMs: timeout,
-    maxRetries,
-    baseDelayMs: duration(options.baseDelayMs, "retry.baseDelayMs", 250),
-    maxDelayMs: duration(options.maxDelayMs, "retry.maxDelayMs", 4000),
-    maxRetryAfterMs: duration(options.maxRetryAfterMs, "retry.maxRetryAfterMs", 10_000),
-  });
 }

@@ -13,7 +13,7 @@ import {
   type FetchedToken,
   type TokenStats,
 } from "../cache/token-engine.js";
-import type { ResolvedOptions } from "../options/provider-options.js";
+import type { ResolvedOptions } from "../options/resolve-options.js";
 import { resolveAgentSelection, type AgentSelection } from "../request/agent-selection.js";
 import { hashAssertion, keyNamespaces, type KeyNamespaces } from "../request/cache-key.js";
 import { normalizeScopes, scopesKey } from "../request/scopes.js";

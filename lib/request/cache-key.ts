@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
 import { refuseOversized } from "../assertion/user-assertion.js";
-import type { ResolvedOptions } from "../options/provider-options.js";
+import type { ResolvedOptions } from "../options/resolve-options.js";
 
 /** The key namespaces of one provider: plain exchanges and agent identities. @internal */
 export interface KeyNamespaces {

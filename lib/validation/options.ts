@@ -1,11 +1,13 @@
 import type { FetchImplementation, JSONWebKeySet, JWTVerifyGetKey } from "jose";
 import { isGuid, resolveAuthority, type ResolvedAuthority } from "../options/authority.js";
-import { configurationError, type OnBehalfOfError } from "../shared/errors.js";
+import { OptionChecks } from "../options/checks.js";
+import type { OnBehalfOfError } from "../shared/errors.js";
 import { DEFAULT_MAX_TOKEN_BYTES } from "../assertion/token-limits.js";
 import { issuerPrefixes, type IssuerPrefixes } from "./issuer.js";
 
 /** Whose options these are, in configuration errors. */
 const SUBJECT = "AccessTokenValidationOptions";
+const checks = new OptionChecks(SUBJECT);
 
 /**
  * An `ERR_OBO_CONFIGURATION` error about an option of the inbound validation.
@@ -13,7 +15,7 @@ const SUBJECT = "AccessTokenValidationOptions";
  * @internal
  */
 export function invalid(option: string, problem: string, cause?: unknown): OnBehalfOfError {
-  return configurationError(option, problem, cause, SUBJECT);
+  return checks.invalid(option, problem, cause);
 }
 
 /** Extra certificate authorities to trust, in PEM, for fetching the signing keys over https. */
@@ -206,20 +208,6 @@ export interface ResolvedValidationOptions {
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-function duration(value: unknown, option: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw invalid(option, "must be a non-negative number of milliseconds.");
-  }
-  return value;
-}
-
-function flag(value: unknown, option: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== "boolean") throw invalid(option, "must be true or false.");
-  return value;
-}
-
 function permissionMatch(value: unknown): "all" | "scopes-or-roles" {
   if (value === undefined) return "all";
   if (value !== "all" && value !== "scopes-or-roles") {
@@ -236,22 +224,8 @@ function maxTokenBytes(value: unknown): number {
   return value;
 }
 
-function stringList(value: unknown, option: string, what: string): readonly string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0) {
-    throw invalid(option, `must be a non-empty array of ${what}; omit it otherwise.`);
-  }
-  const list: unknown[] = value;
-  for (const item of list) {
-    if (typeof item !== "string" || item.trim() === "") {
-      throw invalid(option, `must contain only non-empty strings (${what}).`);
-    }
-  }
-  return Object.freeze([...new Set(list as string[])]);
-}
-
 function scopeList(value: unknown, option: string, what: string): readonly string[] {
-  const list = stringList(value, option, what) ?? [];
+  const list = checks.stringList(value, option, what) ?? [];
   for (const item of list) {
     if (item.includes("://")) {
       throw invalid(
@@ -315,9 +289,9 @@ function resolveKeySource(
   if (jwksFetch !== undefined && ca !== undefined) {
     throw invalid("ca", 'cannot be combined with "jwksFetch": configure the CA there.');
   }
-  const cacheMaxAgeMs = duration(input.jwksCacheMaxAgeMs, "jwksCacheMaxAgeMs", 600_000);
-  const cooldownMs = duration(input.jwksCooldownMs, "jwksCooldownMs", 30_000);
-  const timeoutMs = Math.ceil(duration(input.jwksTimeoutMs, "jwksTimeoutMs", 5_000));
+  const cacheMaxAgeMs = checks.duration(input.jwksCacheMaxAgeMs, "jwksCacheMaxAgeMs", 600_000);
+  const cooldownMs = checks.duration(input.jwksCooldownMs, "jwksCooldownMs", 30_000);
+  const timeoutMs = Math.ceil(checks.duration(input.jwksTimeoutMs, "jwksTimeoutMs", 5_000));
 
   if (typeof jwks === "function" || (isObject(jwks) && !(jwks instanceof URL))) {
     if (jwksFetch !== undefined || ca !== undefined) {
@@ -371,7 +345,7 @@ export function resolveValidationOptions(
     throw invalid("clientId", "must be the application (client) id, a GUID.");
   }
   const client = clientId.toLowerCase();
-  const audiences = stringList(input.audiences, "audiences", "accepted audiences") ?? [
+  const audiences = checks.stringList(input.audiences, "audiences", "accepted audiences") ?? [
     `api://${client}`,
   ];
 
@@ -384,7 +358,7 @@ export function resolveValidationOptions(
   }
 
   let allowedTenants: ReadonlySet<string> | undefined;
-  const tenants = stringList(input.allowedTenants, "allowedTenants", "tenant ids (GUIDs)");
+  const tenants = checks.stringList(input.allowedTenants, "allowedTenants", "tenant ids (GUIDs)");
   if (tenants !== undefined) {
     if (!authority.multiTenant) {
       throw invalid(
@@ -408,11 +382,11 @@ export function resolveValidationOptions(
     issuers: issuerPrefixes(authority),
     allowedTenants,
     keys: resolveKeySource(input, authority),
-    clockSkewMs: duration(input.clockSkewMs, "clockSkewMs", 60_000),
+    clockSkewMs: checks.duration(input.clockSkewMs, "clockSkewMs", 60_000),
     requiredScopes: scopeList(input.requiredScopes, "requiredScopes", "scopes"),
     requiredRoles: scopeList(input.requiredRoles, "requiredRoles", "app roles"),
     permissionMatch: permissionMatch(input.permissionMatch),
-    allowTokensWithoutScopesOrRoles: flag(
+    allowTokensWithoutScopesOrRoles: checks.flag(
       input.allowTokensWithoutScopesOrRoles,
       "allowTokensWithoutScopesOrRoles",
     ),

@@ -23,11 +23,15 @@ interface Setup {
 async function setup(): Promise<Setup> {
   const env = process.env;
   if (env.BLUEPRINT_CLIENT_ID !== undefined && env.BLUEPRINT_CLIENT_ID !== "") {
+    const clientSecret = env.BLUEPRINT_CLIENT_SECRET;
+    if (clientSecret === undefined || clientSecret === "") {
+      throw new Error("BLUEPRINT_CLIENT_SECRET is required with BLUEPRINT_CLIENT_ID.");
+    }
     return {
       options: {
         clientId: env.BLUEPRINT_CLIENT_ID,
         tenantId: env.TENANT_ID,
-        clientSecret: env.BLUEPRINT_CLIENT_SECRET,
+        clientSecret,
         agentIdentity: env.AGENT_ID,
       },
       graphOptions: {},

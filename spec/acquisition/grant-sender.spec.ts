@@ -33,7 +33,7 @@ function provider(
     clientSecret: CLIENT_SECRET,
     retry: { baseDelayMs: 1, maxDelayMs: 5 },
     ...extra,
-  });
+  } as OnBehalfOfAuthenticationProviderOptions);
 }
 
 async function failure(promise: Promise<unknown>): Promise<OnBehalfOfError> {

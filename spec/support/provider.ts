@@ -13,5 +13,5 @@ export function plainProvider(
     tenantId: TENANT,
     clientSecret: CLIENT_SECRET,
     ...extra,
-  });
+  } as OnBehalfOfAuthenticationProviderOptions);
 }

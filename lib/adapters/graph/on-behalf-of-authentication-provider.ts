@@ -4,10 +4,8 @@ import type {
 } from "@microsoft/microsoft-graph-client";
 import type { AgentStats } from "../../acquisition/agent-grants.js";
 import type { TokenStats } from "../../cache/token-engine.js";
-import {
-  resolveOptions,
-  type OnBehalfOfAuthenticationProviderOptions,
-} from "../../options/provider-options.js";
+import type { OnBehalfOfAuthenticationProviderOptions } from "../../options/provider-options.js";
+import { resolveOptions } from "../../options/resolve-options.js";
 import { TokenPipeline } from "../../pipeline/token-pipeline.js";
 import type { TokenOptions } from "../../request/token-options.js";
 import {

@@ -160,7 +160,10 @@ describe("OnBehalfOfAuthenticationProvider", () => {
     async function exchangeWith(extra: Partial<OnBehalfOfAuthenticationProviderOptions>) {
       const alice = await userToken({ oid: "alice", tid: TENANT });
       const exchanges = mockOboEndpoint();
-      const token = await provider({ clientSecret: undefined, ...extra }).getAccessToken({
+      const token = await provider({
+        clientSecret: undefined,
+        ...extra,
+      } as Partial<OnBehalfOfAuthenticationProviderOptions>).getAccessToken({
         userAssertion: alice,
       });
       assert.equal(claimsOf(token).oid, "alice");

@@ -18,7 +18,7 @@ export function agentProvider(
     tenantId: TENANT,
     clientSecret: CLIENT_SECRET,
     ...extra,
-  });
+  } as OnBehalfOfAuthenticationProviderOptions);
 }
 
 export function graphFor(authProvider: OnBehalfOfAuthenticationProvider): Client {

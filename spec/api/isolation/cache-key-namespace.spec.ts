@@ -43,7 +43,7 @@ async function keyOf(
     clientSecret: CLIENT_SECRET,
     tokenCache: recorder,
     ...options,
-  });
+  } as OnBehalfOfAuthenticationProviderOptions);
   await provider.getAccessToken({ userAssertion: assertion }).catch(() => undefined);
   const [key] = recorder.keys;
   assert.ok(key !== undefined, "the provider looked the key up");

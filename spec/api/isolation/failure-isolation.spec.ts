@@ -45,7 +45,7 @@ describe("failure isolation", function () {
         },
       },
       ...rest,
-    });
+    } as OnBehalfOfAuthenticationProviderOptions);
   }
 
   async function signIns(count: number, audience: string): Promise<string[]> {

@@ -24,7 +24,10 @@ import {
   replyWithClaimsChallenge,
   requireAccessTokenHook,
 } from "../../../lib/fastify.js";
-import type { OnBehalfOfAuthenticationProvider } from "../../../lib/index.js";
+import type {
+  OnBehalfOfAuthenticationProvider,
+  OnBehalfOfAuthenticationProviderOptions,
+} from "../../../lib/index.js";
 import {
   asTokenCredential,
   withAgentIdentity,
@@ -68,6 +71,18 @@ export function graphV3(provider: OnBehalfOfAuthenticationProvider): void {
     }),
   );
   accept<AuthenticationHandlerOptions>(withTokenOptions({ agentIdentity: null }));
+  // Exactly one credential, at compile time too.
+  const settings = { clientId: AGENT, tenantId: "contoso.onmicrosoft.com" } as const;
+  accept<OnBehalfOfAuthenticationProviderOptions>({ ...settings, clientSecret: "secret" });
+  accept<OnBehalfOfAuthenticationProviderOptions>({ ...settings, clientAssertion: () => "jwt" });
+  // @ts-expect-error two credentials: a secret and an assertion
+  accept<OnBehalfOfAuthenticationProviderOptions>({
+    ...settings,
+    clientSecret: "s",
+    clientAssertion: "a",
+  });
+  // @ts-expect-error no credential
+  accept<OnBehalfOfAuthenticationProviderOptions>({ ...settings, clientSecret: undefined });
   // The Graph client's own constructor types its options as scopes only (the README's TS2353) ...
   // @ts-expect-error 'agentIdentity' does not exist in type 'AuthenticationProviderOptions'
   new AuthenticationHandlerOptions(undefined, { agentIdentity: AGENT });

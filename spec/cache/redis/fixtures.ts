@@ -9,7 +9,10 @@ import {
   type RedisClient,
   type RedisTokenCacheOptions,
 } from "../../../lib/redis.js";
-import { OnBehalfOfAuthenticationProvider } from "../../../lib/index.js";
+import {
+  OnBehalfOfAuthenticationProvider,
+  type OnBehalfOfAuthenticationProviderOptions,
+} from "../../../lib/index.js";
 import { API_CLIENT_ID, CLIENT_SECRET, TENANT, userToken } from "../../support/tokens.js";
 
 /** Encryption keys for the specs. */
@@ -176,7 +179,7 @@ export function providerWith(
     clientSecret: CLIENT_SECRET,
     tokenCache,
     ...extra,
-  });
+  } as OnBehalfOfAuthenticationProviderOptions);
 }
 
 /** A user with a GUID oid, as Entra issues them, and their incoming access token. */
