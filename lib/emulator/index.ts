@@ -9,5 +9,6 @@
  * will be removed in a future major version.
  *
  * @packageDocumentation
+ * @module graph-obo-auth/emulator
  */
 export * from "graph-obo-auth-emulator";

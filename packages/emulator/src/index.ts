@@ -24,6 +24,7 @@
  * ```
  *
  * @packageDocumentation
+ * @module graph-obo-auth-emulator
  */
 export { startEmulator, type EmulatorOptions } from "./start-emulator.js";
 export type { EntraBehaviour } from "./entra-behaviour.js";
