@@ -5,7 +5,7 @@ import prettier from "eslint-config-prettier/flat";
 import tsdoc from "eslint-plugin-tsdoc";
 
 export default defineConfig(
-  globalIgnores(["dist/", "coverage/", "docs/", "node_modules/", ".bench/"]),
+  globalIgnores(["**/dist/", "coverage/", "docs/", "**/node_modules/", ".bench/"]),
   eslint.configs.recommended,
   tseslint.configs.strictTypeChecked,
   tseslint.configs.stylisticTypeChecked,

@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { startEmulator, type Emulator } from "graph-obo-auth/emulator";
+import { startEmulator, type Emulator } from "graph-obo-auth-emulator";
 import { parseClaimsChallenge } from "graph-obo-auth";
 import { createSampleApi, type SampleApi } from "./express-api/app.js";
 import { emulatorConfig } from "./express-api/emulator-config.js";

@@ -10,7 +10,7 @@ import type { Server } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { RedisTokenCache } from "graph-obo-auth/redis";
-import { startEmulator } from "graph-obo-auth/emulator";
+import { startEmulator } from "graph-obo-auth-emulator";
 import { createSampleApi } from "./express-api/app.js";
 import { emulatorConfig } from "./express-api/emulator-config.js";
 

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startEmulator } from "graph-obo-auth/emulator";
+import { startEmulator } from "graph-obo-auth-emulator";
 import type { SampleApiConfig } from "./express-api/app.js";
 import { emulatorConfig } from "./express-api/emulator-config.js";
 import { envConfig, hasTenantConfig } from "./express-api/env-config.js";

@@ -2,10 +2,10 @@
  * `npm run conformance`: sends the portable conformance checks (spec/conformance/checks.ts)
  * through msal-node and prints the table with what was answered. Offline against the emulator;
  * with `-- --live`, against the real tenant named by the CONFORMANCE_* variables (see
- * lib/emulator/CONFORMANCE.md, "Running the checks against a real tenant"). Exits 1 when an
+ * packages/emulator/CONFORMANCE.md, "Running the checks against a real tenant"). Exits 1 when an
  * answer differs from the table.
  */
-import { startEmulator } from "../lib/emulator/index.js";
+import { startEmulator } from "graph-obo-auth-emulator";
 import {
   CONFORMANCE_CHECKS,
   conformanceTable,

@@ -13,7 +13,7 @@ import {
   isOnBehalfOfError,
   runWithUserAssertion,
 } from "graph-obo-auth";
-import { startEmulator, type Emulator } from "graph-obo-auth/emulator";
+import { startEmulator, type Emulator } from "graph-obo-auth-emulator";
 
 /** How big the run is. */
 export interface SoakOptions {

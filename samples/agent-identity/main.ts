@@ -11,7 +11,7 @@ import {
   runWithUserAssertion,
   type OnBehalfOfAuthenticationProviderOptions,
 } from "graph-obo-auth";
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from "graph-obo-auth/emulator";
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from "graph-obo-auth-emulator";
 
 interface Setup {
   readonly options: OnBehalfOfAuthenticationProviderOptions;

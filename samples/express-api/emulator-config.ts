@@ -1,5 +1,5 @@
 /** Wires the sample API to a running emulator. */
-import { EMULATOR_DEFAULTS, type Emulator } from "graph-obo-auth/emulator";
+import { EMULATOR_DEFAULTS, type Emulator } from "graph-obo-auth-emulator";
 import type { SampleApiConfig } from "./app.js";
 
 const { apps } = EMULATOR_DEFAULTS;

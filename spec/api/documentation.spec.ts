@@ -3,7 +3,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "../..");
-const documents = ["README.md", "bench/README.md", "samples/README.md"];
+const documents = [
+  "README.md",
+  "bench/README.md",
+  "samples/README.md",
+  "packages/emulator/README.md",
+  "packages/emulator/CONFORMANCE.md",
+];
 const scripts = Object.keys(
   (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: object }).scripts,
 );

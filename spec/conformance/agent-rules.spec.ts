@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { startEmulator, type Emulator } from "../../lib/emulator/index.js";
+import { startEmulator, type Emulator } from "graph-obo-auth-emulator";
 import {
   GRAPH_DEFAULT,
   TOKEN_EXCHANGE_DEFAULT,
@@ -11,7 +11,7 @@ import {
 } from "../emulator/support/emulator.js";
 import { agentClient, agentExchangeToken, blueprintClient, graphGet } from "./support.js";
 
-// The agent rules of lib/emulator/CONFORMANCE.md: each test sends the violating request through
+// The agent rules of packages/emulator/CONFORMANCE.md: each test sends the violating request through
 // the real msal-node and asserts Entra's error; its id is the table's.
 
 const MAIL_READ = "https://graph.microsoft.com/Mail.Read";

@@ -29,7 +29,7 @@ export interface ConformanceTarget {
 
 /** One rule of the conformance table, checked against a target. */
 export interface ConformanceCheck {
-  /** The id in lib/emulator/CONFORMANCE.md. */
+  /** The id in packages/emulator/CONFORMANCE.md. */
   readonly id: string;
   readonly rule: string;
   /** What Entra answers: `served`, or `AADSTS<n>` (with facts for served checks). */

@@ -1,5 +1,5 @@
 import type { ConfidentialClientApplication } from "@azure/msal-node";
-import type { Emulator } from "../../lib/emulator/index.js";
+import type { Emulator } from "graph-obo-auth-emulator";
 import { TOKEN_EXCHANGE_DEFAULT, cca } from "../emulator/support/emulator.js";
 
 /** The default blueprint as an msal-node confidential client (its client secret). */

@@ -4,7 +4,7 @@ import { CONFORMANCE_CHECKS, conformanceTable, conforms } from "./checks.js";
 import { emulatorTarget, liveTarget } from "./targets.js";
 
 // The portable checks `npm run conformance -- --live` sends to a real tenant, run here against
-// the emulator: each must answer what lib/emulator/CONFORMANCE.md says Entra answers.
+// the emulator: each must answer what packages/emulator/CONFORMANCE.md says Entra answers.
 describe("Entra conformance: the portable table, against the emulator", () => {
   const emulator = useEmulator();
 

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import type { Emulator } from "../../lib/emulator/index.js";
+import type { Emulator } from "graph-obo-auth-emulator";
 import type { ConformanceTarget } from "./checks.js";
 
 /**

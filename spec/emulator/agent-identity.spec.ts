@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { ConfidentialClientApplication } from "@azure/msal-node";
 import { Client } from "@microsoft/microsoft-graph-client";
-import { EmulatorError } from "../../lib/emulator/index.js";
+import { EmulatorError } from "graph-obo-auth-emulator";
 import {
   GRAPH_DEFAULT,
   TOKEN_EXCHANGE_DEFAULT,

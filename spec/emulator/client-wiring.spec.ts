@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { connect } from "node:tls";
 import { promisify } from "node:util";
 import { ConfidentialClientApplication } from "@azure/msal-node";
-import { EmulatorNetworkClient, startEmulator } from "../../lib/emulator/index.js";
+import { EmulatorNetworkClient, startEmulator } from "graph-obo-auth-emulator";
 import { GRAPH_DEFAULT, claimsOf, useEmulator } from "./support/emulator.js";
 
 describe("emulator TLS and client wiring", () => {
@@ -100,7 +100,7 @@ describe("emulator TLS and client wiring", () => {
     assert.deepEqual(options.msalAuthorityOptions.knownAuthorities, [
       `localhost:${emulator().port}`,
     ]);
-    const metadata = JSON.parse(options.msalAuthorityOptions.authorityMetadata ?? "") as Record<
+    const metadata = JSON.parse(options.msalAuthorityOptions.authorityMetadata) as Record<
       string,
       string
     >;

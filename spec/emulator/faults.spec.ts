@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ClientAuthError, InteractionRequiredAuthError, ServerError } from "@azure/msal-node";
 import { Client, GraphError } from "@microsoft/microsoft-graph-client";
-import { EmulatorError } from "../../lib/emulator/index.js";
+import { EmulatorError } from "graph-obo-auth-emulator";
 import { GRAPH_DEFAULT, cca, rejectsWithEntra, useEmulator } from "./support/emulator.js";
 
 describe("emulator fault injection and counters", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Client, GraphError } from "@microsoft/microsoft-graph-client";
 import { SignJWT } from "jose";
-import { GRAPH_APP_ID } from "../../lib/emulator/index.js";
+import { GRAPH_APP_ID } from "graph-obo-auth-emulator";
 import { GRAPH_DEFAULT, cca, claimsOf, forgeryKey, useEmulator } from "./support/emulator.js";
 
 interface GraphErrorBody {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { X509Certificate } from "node:crypto";
-import { EmulatorError, startEmulator } from "../../lib/emulator/index.js";
+import { EmulatorError, startEmulator } from "graph-obo-auth-emulator";
 import {
   GRAPH_DEFAULT,
   cca,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { InteractionRequiredAuthError, ServerError } from "@azure/msal-node";
 import { SignJWT, createRemoteJWKSet, customFetch, importPKCS8, jwtVerify } from "jose";
-import { GRAPH_APP_ID, type ClientCertificateCredential } from "../../lib/emulator/index.js";
+import { GRAPH_APP_ID, type ClientCertificateCredential } from "graph-obo-auth-emulator";
 import {
   GRAPH_DEFAULT,
   cca,

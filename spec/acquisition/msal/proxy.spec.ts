@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EMULATOR_DEFAULTS } from "../../../lib/emulator/index.js";
+import { EMULATOR_DEFAULTS } from "graph-obo-auth-emulator";
 import { OnBehalfOfAuthenticationProvider } from "../../../lib/index.js";
 import { resolveProxy } from "../../../lib/acquisition/msal/proxy.js";
 import { useEmulator } from "../../emulator/support/emulator.js";

@@ -9,7 +9,7 @@ import {
   currentUserAssertion,
   parseClaimsChallenge,
 } from "graph-obo-auth";
-import { startEmulator, type Emulator } from "graph-obo-auth/emulator";
+import { startEmulator, type Emulator } from "graph-obo-auth-emulator";
 import {
   fastifyOnBehalfOf,
   replyWithClaimsChallenge,

@@ -5,7 +5,7 @@ import {
   type OnBehalfOfAuthenticationProviderOptions,
   type OnBehalfOfTokenOptions,
 } from "../../../lib/index.js";
-import { EMULATOR_DEFAULTS, type EmulatorFault } from "../../../lib/emulator/index.js";
+import { EMULATOR_DEFAULTS, type EmulatorFault } from "graph-obo-auth-emulator";
 import { useEmulator } from "../../emulator/support/emulator.js";
 
 /**

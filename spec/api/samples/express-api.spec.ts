@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseClaimsChallenge } from "graph-obo-auth";
-import { startEmulator, type Emulator } from "graph-obo-auth/emulator";
+import { startEmulator, type Emulator } from "graph-obo-auth-emulator";
 import { createSampleApi, type SampleApiConfig } from "../../../samples/express-api/app.js";
 import { emulatorConfig } from "../../../samples/express-api/emulator-config.js";
 import { createFastifySampleApi } from "../../../samples/fastify-api/app.js";

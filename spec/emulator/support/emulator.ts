@@ -10,7 +10,7 @@ import {
   startEmulator,
   type ClientCertificateCredential,
   type Emulator,
-} from "../../../lib/emulator/index.js";
+} from "graph-obo-auth-emulator";
 
 let shared: Promise<Emulator> | undefined;
 

@@ -1,9 +1,9 @@
 import type { NodeSystemOptions } from "@azure/msal-node";
 import { Agent } from "undici";
-import type { MsalAuthorityOptions } from "../options/provider-options.js";
 import {
   msalAuthorityOptionsFor,
   type EmulatorGraphClientOptions,
+  type EmulatorMsalAuthorityOptions,
   type EmulatorProviderOptions,
 } from "./client/client-options.js";
 import { EmulatorNetworkClient } from "./client/msal-network-client.js";
@@ -145,7 +145,7 @@ export class Emulator {
    *
    * @param tenant - a tenant id or domain, or `organizations`/`common`; default the first tenant
    */
-  public msalAuthorityOptions(tenant?: string): MsalAuthorityOptions {
+  public msalAuthorityOptions(tenant?: string): EmulatorMsalAuthorityOptions {
     const segment = this.#segment(tenant);
     const tenantId = this.#directory.findTenant(segment)?.id;
     return msalAuthorityOptionsFor(this.origin, segment, tenantId);

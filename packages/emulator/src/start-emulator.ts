@@ -92,13 +92,13 @@ function buildDirectory(options: EmulatorOptions): Directory {
  * throwaway CA, serving OpenID discovery, JWKS and the token endpoint per tenant (On-Behalf-Of,
  * client credentials with `fmi_path`, agent identities, `user_fic`, refresh tokens), and Graph `/me`, `/users`
  * and managers and `/me/messages`. The Entra rules it enforces are listed, with their sources, in
- * the repository's `lib/emulator/CONFORMANCE.md`; `entra` switches what the sources leave open.
+ * the package's `CONFORMANCE.md`; `entra` switches what the sources leave open.
  *
  * @param options - directory, token and refresh token lifetimes, port, clock
  * @returns the running emulator; `close()` it when done
  * @example
  * ```ts
- * import { startEmulator } from "graph-obo-auth/emulator";
+ * import { startEmulator } from "graph-obo-auth-emulator";
  *
  * const emulator = await startEmulator();
  * const token = await emulator.signIn({ user: "alice@contoso.example" });

@@ -8,7 +8,7 @@
  * ```ts
  * import { Client } from "@microsoft/microsoft-graph-client";
  * import { OnBehalfOfAuthenticationProvider, runWithUserAssertion } from "graph-obo-auth";
- * import { startEmulator } from "graph-obo-auth/emulator";
+ * import { startEmulator } from "graph-obo-auth-emulator";
  *
  * const emulator = await startEmulator();
  * const { api } = emulator.defaults.apps;
@@ -24,6 +24,7 @@
  * ```
  *
  * @packageDocumentation
+ * @module graph-obo-auth-emulator
  */
 export { startEmulator, type EmulatorOptions } from "./start-emulator.js";
 export type { EntraBehaviour } from "./entra-behaviour.js";
@@ -64,7 +65,9 @@ export type {
 export { generateClientCertificate, type ClientCertificateCredential } from "./certificates.js";
 export { EmulatorNetworkClient } from "./client/msal-network-client.js";
 export type {
+  EmulatorCloudOptions,
   EmulatorGraphClientOptions,
+  EmulatorMsalAuthorityOptions,
   EmulatorProviderOptions,
 } from "./client/client-options.js";
 export type { EmulatorJwk } from "./signing-key.js";

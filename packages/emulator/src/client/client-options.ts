@@ -1,6 +1,29 @@
 import type { NodeSystemOptions } from "@azure/msal-node";
-import type { CloudOptions } from "../../options/authority.js";
-import type { MsalAuthorityOptions } from "../../options/provider-options.js";
+
+/**
+ * The emulator's cloud, in the shape of graph-obo-auth's `cloud` option: Graph's origin and the
+ * token-exchange scope (the provider needs them named for a sign-in host it does not know).
+ */
+export interface EmulatorCloudOptions {
+  /** `https://graph.microsoft.com`: the emulator models the public cloud. */
+  readonly graphEndpoint: string;
+  /** `api://AzureADTokenExchange/.default`, the public cloud's token-exchange scope. */
+  readonly tokenExchangeScope: string;
+}
+
+/**
+ * MSAL's authority settings for the emulator, in the shape of graph-obo-auth's
+ * `msalAuthorityOptions` option (msal-node's `knownAuthorities`, `authorityMetadata` and
+ * `cloudDiscoveryMetadata`): no discovery request is needed.
+ */
+export interface EmulatorMsalAuthorityOptions {
+  /** The emulator's host (with port), trusted without instance discovery. */
+  readonly knownAuthorities: string[];
+  /** The tenant's OpenID metadata, as a JSON string. */
+  readonly authorityMetadata: string;
+  /** Instance discovery metadata, as a JSON string. */
+  readonly cloudDiscoveryMetadata: string;
+}
 
 /** The options of the Graph v3 client (`Client.initWithMiddleware`) that point it at the emulator. */
 export interface EmulatorGraphClientOptions {
@@ -24,9 +47,9 @@ export interface EmulatorProviderOptions {
    * `https://graph.microsoft.com` and the exchange scope `api://AzureADTokenExchange/.default`
    * (the provider needs them named for a host it does not know).
    */
-  readonly cloud: CloudOptions;
+  readonly cloud: EmulatorCloudOptions;
   /** `knownAuthorities`, `authorityMetadata` and `cloudDiscoveryMetadata` for the emulator. */
-  readonly msalAuthorityOptions: MsalAuthorityOptions;
+  readonly msalAuthorityOptions: EmulatorMsalAuthorityOptions;
   /** MSAL `system` options with the emulator's network client. */
   readonly msalSystemOptions: NodeSystemOptions;
 }
@@ -43,7 +66,7 @@ export function msalAuthorityOptionsFor(
   origin: string,
   segment: string,
   tenantId: string | undefined,
-): MsalAuthorityOptions {
+): EmulatorMsalAuthorityOptions {
   const host = new URL(origin).host;
   const base = `${origin}/${segment}`;
   return {
