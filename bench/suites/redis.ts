@@ -16,6 +16,9 @@ import type { BenchRow, BenchRunOptions, BenchSuite } from "../types.js";
 const TOKEN_BYTES = 1_600;
 const CACHE_KEY = `obo|login.microsoftonline.com|tenant|client|${"h".repeat(43)}|https://graph.microsoft.com/.default`;
 
+/** The target of issue #14: a second-level hit within 1.5× of a bare `GET` of the same size. */
+const TARGET_RATIO = 1.5;
+
 /** Mean microseconds per call of `call`, run `iterations` times one after another. */
 async function microsPerCall(call: () => Promise<unknown>, iterations: number): Promise<number> {
   const start = performance.now();
@@ -39,10 +42,14 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * The Redis second level: a hit answered by Redis (memory level off, so every call decrypts a
- * value fetched from Redis), against a bare `GET` of a value of the same size on the same
- * connection, in the same run; and the ratio of the two. Rounds alternate between the two so
- * that drift of the machine affects both alike.
+ * The Redis second level: a hit answered by Redis (memory level off, so every call names the
+ * entry, fetches it and decrypts it), against a bare `GET` of a value of the same size on the same
+ * connection, in the same run, and the ratio of the two against the 1.5× target. The decryption
+ * of one entry and the naming of one cache key are also timed on their own (no Redis).
+ *
+ * Method: many short rounds; each round times a block of hits, then a block of bare `GET`s, then
+ * the local steps. The ratio is the median of the per-round ratios, so that drift of a shared
+ * machine (the load moves within seconds) falls on both sides of each ratio alike.
  */
 export const redisSuite: BenchSuite = {
   name: "redis",
@@ -50,8 +57,8 @@ export const redisSuite: BenchSuite = {
     if (!hasRedisServer()) {
       throw new Error(`redis-server is not installed: ${REDIS_INSTALL_HINT}`);
     }
-    const iterations = quick ? 1_000 : 10_000;
-    const rounds = quick ? 3 : 7;
+    const block = quick ? 200 : 500;
+    const rounds = quick ? 31 : 101;
     const server = await startRedisServer();
     const client = new Redis({
       host: server.host,
@@ -61,9 +68,10 @@ export const redisSuite: BenchSuite = {
     });
     try {
       if (client.status !== "ready") await once(client, "ready");
+      const encryptionKeys = [{ id: "bench", key: Buffer.alloc(32, 7) }];
       const cache = new RedisTokenCache({
         client,
-        encryptionKeys: [{ id: "bench", key: Buffer.alloc(32, 7) }],
+        encryptionKeys,
         memoryCache: false,
         timeoutMs: 1_000,
       });
@@ -79,7 +87,7 @@ export const redisSuite: BenchSuite = {
       const stored = await client.getBuffer(name);
       if (stored === null) throw new Error("the cache stored nothing");
       // The same key ring as the cache's, for the local costs measured on their own.
-      const ring = KeyRing.from([{ id: "bench", key: Buffer.alloc(32, 7) }], "encryptionKeys");
+      const ring = KeyRing.from(encryptionKeys, "encryptionKeys");
       const decrypt = (): void => {
         if (!openEntry(ring, CACHE_KEY, stored, "bench").ok) throw new Error("unreadable");
       };
@@ -92,37 +100,47 @@ export const redisSuite: BenchSuite = {
       const bareGet = async (): Promise<void> => {
         if ((await client.getBuffer("bench:bare")) === null) throw new Error("unexpected miss");
       };
-      await microsPerCall(l2Hit, Math.ceil(iterations / 10)); // warm-up
-      await microsPerCall(bareGet, Math.ceil(iterations / 10));
+      for (let i = 0; i < 5; i++) {
+        await microsPerCall(l2Hit, block); // warm-up
+        await microsPerCall(bareGet, block);
+      }
+      if (cache.stats().l2Hits !== 5 * block) throw new Error("a hit was not a second-level hit");
       const hits: number[] = [];
       const gets: number[] = [];
+      const ratios: number[] = [];
       const decrypts: number[] = [];
       const namings: number[] = [];
       for (let round = 0; round < rounds; round++) {
-        hits.push(await microsPerCall(l2Hit, iterations));
-        gets.push(await microsPerCall(bareGet, iterations));
-        decrypts.push(microsPerSyncCall(decrypt, iterations));
-        namings.push(microsPerSyncCall(naming, iterations));
-        log(`redis round ${round + 1}/${rounds}`);
+        const hit = await microsPerCall(l2Hit, block);
+        const get = await microsPerCall(bareGet, block);
+        hits.push(hit);
+        gets.push(get);
+        ratios.push(hit / get);
+        decrypts.push(microsPerSyncCall(decrypt, block));
+        namings.push(microsPerSyncCall(naming, block));
+        if ((round + 1) % 10 === 0) log(`redis round ${round + 1}/${rounds}`);
       }
-      const hit = median(hits);
-      const get = median(gets);
-      const local = median(decrypts) + median(namings);
-      const note = `median of ${rounds} rounds × ${iterations} sequential calls; ${valueBytes}-byte value; loopback redis-server`;
+      const stats = cache.stats();
+      if (stats.l2Errors + stats.l2Timeouts + stats.decryptFailures + stats.l2Misses > 0) {
+        throw new Error("a second-level read failed during the rounds");
+      }
+      const ratio = median(ratios);
+      const met = ratio <= TARGET_RATIO;
+      const note = `median of ${rounds} rounds × ${block} sequential calls; ${valueBytes}-byte value; loopback redis-server`;
       return [
         {
           suite: "redis",
           subject: "graph-obo-auth RedisTokenCache",
           metric: "second-level hit µs/call (memory level off)",
-          value: round2(hit),
+          value: round2(median(hits)),
           unit: "µs",
-          note,
+          note: `${note}: HMAC naming, one GET, decryption and checks, time-out race`,
         },
         {
           suite: "redis",
           subject: "ioredis getBuffer",
           metric: "bare GET µs/call, same value size",
-          value: round2(get),
+          value: round2(median(gets)),
           unit: "µs",
           note,
         },
@@ -130,9 +148,9 @@ export const redisSuite: BenchSuite = {
           suite: "redis",
           subject: "graph-obo-auth RedisTokenCache",
           metric: "second-level hit / bare GET",
-          value: round2(hit / get),
+          value: round2(ratio),
           unit: "×",
-          note: "the cost of HMAC naming, AES-256-GCM decryption, checks and the time-out race",
+          note: `target ≤ ${TARGET_RATIO}×: ${met ? "✅ met" : "❌ missed"} (median of the per-round ratios; the two run back to back in each round)`,
         },
         {
           suite: "redis",
@@ -140,7 +158,7 @@ export const redisSuite: BenchSuite = {
           metric: "decryption and checks of one entry µs/call, on its own",
           value: round2(median(decrypts)),
           unit: "µs",
-          note: `AES-256-GCM open of the ${valueBytes}-byte value, cache-key binding and field checks; no Redis`,
+          note: `AES-256-GCM open of the ${valueBytes}-byte value (binary frame, version 2), cache-key binding and field checks; no Redis`,
         },
         {
           suite: "redis",
@@ -154,7 +172,11 @@ export const redisSuite: BenchSuite = {
           suite: "redis",
           subject: "graph-obo-auth RedisTokenCache",
           metric: "second-level hit without decryption and naming / bare GET",
-          value: round2((hit - local) / get),
+          value: round2(
+            median(
+              hits.map((hit, i) => (hit - (decrypts[i] ?? 0) - (namings[i] ?? 0)) / (gets[i] ?? 1)),
+            ),
+          ),
           unit: "×",
           note: "what the hit path costs besides its cryptography: one pipelined round trip, no second one",
         },

@@ -39,21 +39,30 @@ class TimerFired {
   }
 }
 
-/** Races `pending` against a timer of `ms`; never leaves the timer running. */
-async function raceTimer<T>(pending: Promise<T>, ms: number): Promise<T | TimerFired> {
-  let timer: NodeJS.Timeout | undefined;
-  const armedAt = performance.now();
-  const deadline = new Promise<TimerFired>((resolve) => {
-    timer = setTimeout(() => {
+/**
+ * Races `pending` against a timer of `ms`; never leaves the timer running. One promise, settled by
+ * whichever comes first (no `Promise.race` and no extra async frame: this is on every hit's path).
+ */
+function raceTimer<T>(pending: Promise<T>, ms: number): Promise<T | TimerFired> {
+  return new Promise<T | TimerFired>((resolve, reject) => {
+    const armedAt = performance.now();
+    const timer = setTimeout(() => {
       resolve(new TimerFired(performance.now() - armedAt - ms));
     }, ms);
     timer.unref();
+    pending.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        // The client's reason, passed on unchanged: `describe` names whatever it is.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        reject(error);
+      },
+    );
   });
-  try {
-    return await Promise.race([pending, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Lets the I/O that arrived while the loop was blocked run (poll phase), then looks again. */

@@ -272,13 +272,15 @@ export class RedisTokenCache implements TokenCache {
    */
   async #readShared(key: string, mode: "lookup" | "fresh"): Promise<CachedToken | undefined> {
     const keys = this.#ring.keys;
-    const values = await this.#store.read(keys.map((ringKey) => this.#entryName(ringKey, key)));
+    const names: string[] = [];
+    for (const ringKey of keys) names.push(this.#entryName(ringKey, key));
+    const values = await this.#store.read(names);
     if (values === UNAVAILABLE) return undefined;
     const now = this.#now();
-    for (const [index, value] of values.entries()) {
-      if (value === null) continue;
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
       const ringKey = keys[index];
-      if (ringKey === undefined) continue;
+      if (value == null || ringKey === undefined) continue;
       const opened = openEntry(this.#ring, key, value, ringKey.id);
       if (!opened.ok) {
         if (mode === "fresh") continue; // reported by the lookup that preceded it
