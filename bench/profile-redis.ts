@@ -33,6 +33,11 @@ const flavour = process.argv[3] === "node-redis" ? "node-redis" : "ioredis";
 const CACHE_KEY = `obo|login.microsoftonline.com|tenant|client|${"h".repeat(43)}|https://graph.microsoft.com/.default`;
 
 const server = await startRedisServer();
+// A failure anywhere below must not leave the redis-server running.
+process.once("uncaughtException", (error) => {
+  process.stderr.write(`${error.stack ?? String(error)}\n`);
+  void server.stop().finally(() => process.exit(1));
+});
 let client: RedisClient;
 let close: () => Promise<unknown>;
 if (flavour === "ioredis") {
