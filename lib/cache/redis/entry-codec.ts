@@ -6,16 +6,28 @@ import type { KeyRing, RingKey } from "./key-ring.js";
  * The stored form of an entry:
  *
  * ```text
- * version (1 byte, 1) | key id length (1 byte) | key id | IV (12 bytes) | GCM tag (16 bytes) | ciphertext
+ * version (1 byte) | key id length (1 byte) | key id | IV (12 bytes) | GCM tag (16 bytes) | ciphertext
  * ```
  *
- * The plaintext is a small JSON object. The additional authenticated data is the header (version
- * and key id) followed by the full cache key, so an entry copied under another cache key, or
- * relabelled with another key id, fails authentication.
+ * The additional authenticated data is the header (version and key id) followed by the full cache
+ * key, so an entry copied under another cache key, relabelled with another key id or with another
+ * version, fails authentication.
+ *
+ * The plaintext of version 2, written now, is a binary frame, so that a read decodes no JSON:
+ *
+ * ```text
+ * expiresAt | refreshAt | assertionExpiresAt (NaN when absent): float64 big-endian, 8 bytes each | access token, UTF-8
+ * ```
+ *
+ * Version 1, written by earlier releases, holds a small JSON object (`{ t, e, r, a? }`); it is
+ * still read, so entries written before an upgrade keep being served until they expire.
  */
-const VERSION = 1;
+const VERSION_JSON = 1;
+const VERSION_BINARY = 2;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** The three times at the start of a version 2 plaintext. */
+const TIMES_BYTES = 24;
 
 /** Why a stored value could not be read. @internal */
 export type UnreadableReason =
@@ -34,24 +46,57 @@ interface StoredFields {
 }
 
 /**
- * Encrypts an entry for a cache key with AES-256-GCM under `key`, with a fresh random IV.
+ * Encrypts an entry for a cache key with AES-256-GCM under `key`, with a fresh random IV, in the
+ * current format (version 2).
  *
  * @internal
  */
 export function sealEntry(key: RingKey, cacheKey: string, entry: CachedToken): Buffer {
-  const header = Buffer.concat([Buffer.of(VERSION, key.idBytes.length), key.idBytes]);
-  const fields: StoredFields = { t: entry.accessToken, e: entry.expiresAt, r: entry.refreshAt };
-  if (entry.assertionExpiresAt !== undefined) fields.a = entry.assertionExpiresAt;
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", key.encryptionKey, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(additionalData(header, cacheKey));
-  const body = Buffer.concat([cipher.update(JSON.stringify(fields), "utf8"), cipher.final()]);
-  return Buffer.concat([header, iv, cipher.getAuthTag(), body]);
+  const tokenBytes = Buffer.byteLength(entry.accessToken, "utf8");
+  const plaintext = Buffer.allocUnsafe(TIMES_BYTES + tokenBytes);
+  plaintext.writeDoubleBE(entry.expiresAt, 0);
+  plaintext.writeDoubleBE(entry.refreshAt, 8);
+  plaintext.writeDoubleBE(entry.assertionExpiresAt ?? Number.NaN, 16);
+  plaintext.write(entry.accessToken, TIMES_BYTES, "utf8");
+  return seal(key, cacheKey, VERSION_BINARY, plaintext);
 }
 
 /**
- * Decrypts and checks a stored value for a cache key. Never throws: anything unreadable (another
- * format, a key the ring lacks, a tampered, truncated or foreign value) is reported as such.
+ * Encrypts an entry in the format of earlier releases (version 1, a JSON plaintext). Only specs
+ * and benchmarks use it, to prove that such entries are still read.
+ *
+ * @internal
+ */
+export function sealEntryV1(key: RingKey, cacheKey: string, entry: CachedToken): Buffer {
+  const fields: StoredFields = { t: entry.accessToken, e: entry.expiresAt, r: entry.refreshAt };
+  if (entry.assertionExpiresAt !== undefined) fields.a = entry.assertionExpiresAt;
+  return seal(key, cacheKey, VERSION_JSON, Buffer.from(JSON.stringify(fields), "utf8"));
+}
+
+function seal(key: RingKey, cacheKey: string, version: number, plaintext: Buffer): Buffer {
+  const headerLength = 2 + key.idBytes.length;
+  const bodyStart = headerLength + IV_BYTES + TAG_BYTES;
+  const stored = Buffer.allocUnsafe(bodyStart + plaintext.length);
+  stored[0] = version;
+  stored[1] = key.idBytes.length;
+  key.idBytes.copy(stored, 2);
+  const iv = randomBytes(IV_BYTES);
+  iv.copy(stored, headerLength);
+  const cipher = createCipheriv("aes-256-gcm", key.encryptionKey, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(additionalData(stored, headerLength, cacheKey));
+  const body = cipher.update(plaintext);
+  const rest = cipher.final(); // empty for GCM
+  body.copy(stored, bodyStart);
+  rest.copy(stored, bodyStart + body.length);
+  cipher.getAuthTag().copy(stored, headerLength + IV_BYTES);
+  plaintext.fill(0);
+  return stored;
+}
+
+/**
+ * Decrypts and checks a stored value for a cache key, in either format. Never throws: anything
+ * unreadable (another format, a key the ring lacks, a tampered, truncated or foreign value) is
+ * reported as such.
  *
  * @param expectedKeyId - the key whose name the value was found under
  * @internal
@@ -62,40 +107,62 @@ export function openEntry(
   stored: Buffer,
   expectedKeyId: string,
 ): OpenedEntry {
-  if (stored.length < 2 || stored[0] !== VERSION) return failure("unknown format");
+  const version = stored[0];
+  if (stored.length < 2 || (version !== VERSION_BINARY && version !== VERSION_JSON)) {
+    return failure("unknown format");
+  }
   const idLength = stored[1] ?? 0;
   const headerLength = 2 + idLength;
-  if (stored.length < headerLength + IV_BYTES + TAG_BYTES + 1) return failure("unknown format");
-  const keyId = stored.toString("ascii", 2, headerLength);
+  const bodyStart = headerLength + IV_BYTES + TAG_BYTES;
+  if (stored.length < bodyStart + 1) return failure("unknown format");
+  const keyId = stored.toString("latin1", 2, headerLength);
+  if (keyId !== expectedKeyId) return failure("unknown key id");
   const key = ring.byId(keyId);
-  if (key === undefined || keyId !== expectedKeyId) return failure("unknown key id");
-  const header = stored.subarray(0, headerLength);
-  const iv = stored.subarray(headerLength, headerLength + IV_BYTES);
-  const tag = stored.subarray(headerLength + IV_BYTES, headerLength + IV_BYTES + TAG_BYTES);
-  const body = stored.subarray(headerLength + IV_BYTES + TAG_BYTES);
-  let plaintext: string;
+  if (key === undefined) return failure("unknown key id");
+  let plaintext: Buffer;
   try {
-    const decipher = createDecipheriv("aes-256-gcm", key.encryptionKey, iv, {
-      authTagLength: TAG_BYTES,
-    });
-    decipher.setAAD(additionalData(header, cacheKey));
-    decipher.setAuthTag(tag);
-    plaintext = Buffer.concat([decipher.update(body), decipher.final()]).toString("utf8");
+    const decipher = createDecipheriv(
+      "aes-256-gcm",
+      key.encryptionKey,
+      stored.subarray(headerLength, headerLength + IV_BYTES),
+      { authTagLength: TAG_BYTES },
+    );
+    decipher.setAAD(additionalData(stored, headerLength, cacheKey));
+    decipher.setAuthTag(stored.subarray(headerLength + IV_BYTES, bodyStart));
+    plaintext = decipher.update(stored.subarray(bodyStart));
+    decipher.final(); // checks the tag; GCM has no bytes left to give
   } catch {
     return failure("authentication failed");
   }
-  const entry = parseFields(plaintext);
+  const entry = version === VERSION_BINARY ? parseFrame(plaintext) : parseJson(plaintext);
   return entry === undefined ? failure("malformed content") : { ok: true, entry, keyId };
 }
 
-function additionalData(header: Buffer, cacheKey: string): Buffer {
-  return Buffer.concat([header, Buffer.from(cacheKey, "utf8")]);
+/** The header (the first `headerLength` bytes of `stored`) followed by the cache key. */
+function additionalData(stored: Buffer, headerLength: number, cacheKey: string): Buffer {
+  const keyBytes = Buffer.byteLength(cacheKey, "utf8");
+  const aad = Buffer.allocUnsafe(headerLength + keyBytes);
+  stored.copy(aad, 0, 0, headerLength);
+  aad.write(cacheKey, headerLength, "utf8");
+  return aad;
 }
 
-function parseFields(plaintext: string): CachedToken | undefined {
+function parseFrame(plaintext: Buffer): CachedToken | undefined {
+  if (plaintext.length <= TIMES_BYTES) return undefined;
+  const expiresAt = plaintext.readDoubleBE(0);
+  const refreshAt = plaintext.readDoubleBE(8);
+  const assertionExpiresAt = plaintext.readDoubleBE(16);
+  if (!Number.isFinite(expiresAt) || !Number.isFinite(refreshAt)) return undefined;
+  const accessToken = plaintext.toString("utf8", TIMES_BYTES);
+  if (Number.isNaN(assertionExpiresAt)) return { accessToken, expiresAt, refreshAt };
+  if (!Number.isFinite(assertionExpiresAt)) return undefined;
+  return { accessToken, expiresAt, refreshAt, assertionExpiresAt };
+}
+
+function parseJson(plaintext: Buffer): CachedToken | undefined {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(plaintext);
+    parsed = JSON.parse(plaintext.toString("utf8"));
   } catch {
     return undefined;
   }

@@ -266,43 +266,66 @@ export class RedisTokenCache implements TokenCache {
   }
 
   /**
-   * Looks the key up in Redis under every key of the ring (the primary first). A `"lookup"` (a
-   * `get`) is counted as an L2 hit or miss. A `"fresh"` read (single flight) takes no entry that is
-   * already due for renewal: the caller is about to fetch a better one.
+   * Looks the key up in Redis under the primary key of the ring, then, only if that finds nothing
+   * usable, under the other keys at once (pipelined). Entries are written under the primary, so
+   * during a key rotation a hit still costs one `GET`; only an entry written before the rotation,
+   * or a miss (which a token request follows), costs a second round trip. A `"lookup"` (a `get`) is
+   * counted as an L2 hit or miss. A `"fresh"` read (single flight) takes no entry that is already
+   * due for renewal: the caller is about to fetch a better one.
    */
   async #readShared(key: string, mode: "lookup" | "fresh"): Promise<CachedToken | undefined> {
-    const keys = this.#ring.keys;
-    const values = await this.#store.read(keys.map((ringKey) => this.#entryName(ringKey, key)));
-    if (values === UNAVAILABLE) return undefined;
-    const now = this.#now();
-    for (const [index, value] of values.entries()) {
-      if (value === null) continue;
-      const ringKey = keys[index];
-      if (ringKey === undefined) continue;
-      const opened = openEntry(this.#ring, key, value, ringKey.id);
-      if (!opened.ok) {
-        if (mode === "fresh") continue; // reported by the lookup that preceded it
-        this.#counters.decryptFailures++;
-        this.#log.warn(
-          `an entry in Redis could not be read (${opened.reason}: tampered, truncated or stored under another key); treated as a miss`,
-        );
-        continue;
+    const [primary, ...older] = this.#ring.keys;
+    let found: CachedToken | undefined;
+    if (primary !== undefined) {
+      const values = await this.#store.read([this.#entryName(primary, key)]);
+      if (values === UNAVAILABLE) return undefined;
+      found = this.#usable(key, values[0], primary, mode);
+    }
+    if (found === undefined && older.length > 0) {
+      const values = await this.#store.read(older.map((ringKey) => this.#entryName(ringKey, key)));
+      if (values === UNAVAILABLE) return undefined;
+      for (let index = 0; index < older.length && found === undefined; index++) {
+        const ringKey = older[index];
+        if (ringKey !== undefined) found = this.#usable(key, values[index], ringKey, mode);
       }
-      const { entry } = opened;
-      if (entry.expiresAt <= now || (mode === "fresh" && entry.refreshAt <= now)) continue;
-      if (mode === "lookup") {
+    }
+    if (mode === "lookup") {
+      if (found === undefined) {
+        this.#counters.l2Misses++;
+        this.#metrics.misses.add(1);
+      } else {
         this.#counters.l2Hits++;
         this.#metrics.hits.add(1);
       }
-      this.#stored.add(entry);
-      this.#l1?.set(key, entry);
-      return entry;
     }
-    if (mode === "lookup") {
-      this.#counters.l2Misses++;
-      this.#metrics.misses.add(1);
+    if (found !== undefined) {
+      this.#stored.add(found);
+      this.#l1?.set(key, found);
     }
-    return undefined;
+    return found;
+  }
+
+  /** The entry a value read under `ringKey` holds, if it can be read and is still usable. */
+  #usable(
+    key: string,
+    value: Buffer | null | undefined,
+    ringKey: RingKey,
+    mode: "lookup" | "fresh",
+  ): CachedToken | undefined {
+    if (value == null) return undefined;
+    const opened = openEntry(this.#ring, key, value, ringKey.id);
+    if (!opened.ok) {
+      if (mode === "fresh") return undefined; // reported by the lookup that preceded it
+      this.#counters.decryptFailures++;
+      this.#log.warn(
+        `an entry in Redis could not be read (${opened.reason}: tampered, truncated or stored under another key); treated as a miss`,
+      );
+      return undefined;
+    }
+    const { entry } = opened;
+    const now = this.#now();
+    if (entry.expiresAt <= now || (mode === "fresh" && entry.refreshAt <= now)) return undefined;
+    return entry;
   }
 
   async #writeShared(key: string, entry: CachedToken): Promise<void> {

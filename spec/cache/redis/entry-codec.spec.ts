@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { openEntry, sealEntry } from "../../../lib/cache/redis/entry-codec.js";
+import { openEntry, sealEntry, sealEntryV1 } from "../../../lib/cache/redis/entry-codec.js";
 import { KeyRing } from "../../../lib/cache/redis/key-ring.js";
 import type { CachedToken } from "../../../lib/cache/token-cache.js";
 import { OnBehalfOfError } from "../../../lib/shared/errors.js";
@@ -152,13 +152,90 @@ describe("Redis cache encryption", () => {
         [sealed.subarray(0, 20), "new", "unknown format"],
         [Buffer.alloc(0), "new", "unknown format"],
         [Buffer.from("plain text token"), "new", "unknown format"],
-        [Buffer.concat([Buffer.of(2), sealed.subarray(1)]), "new", "unknown format"],
+        [Buffer.concat([Buffer.of(3), sealed.subarray(1)]), "new", "unknown format"],
+        [Buffer.concat([Buffer.of(1), sealed.subarray(1)]), "new", "authentication failed"],
         [relabelled, "old", "authentication failed"],
         [sealed, "old", "unknown key id"],
       ];
       for (const [value, keyId, reason] of cases) {
         assert.deepEqual(openEntry(keys, CACHE_KEY, value, keyId), { ok: false, reason });
       }
+    });
+
+    it("writes a binary frame (version 2), no JSON", () => {
+      const sealed = sealEntry(primary, CACHE_KEY, ENTRY);
+      assert.equal(sealed[0], 2);
+      assert.equal(sealed.toString("latin1", 2, 2 + (sealed[1] ?? 0)), "new");
+      // header, IV, tag, then the three times and the token: no JSON punctuation to encrypt.
+      assert.equal(sealed.length, 2 + 3 + 12 + 16 + 24 + Buffer.byteLength(TOKEN));
+    });
+
+    it("still reads entries written by earlier releases (version 1, JSON), under any ring key", () => {
+      const appOnly = {
+        accessToken: TOKEN,
+        expiresAt: ENTRY.expiresAt,
+        refreshAt: ENTRY.refreshAt,
+      };
+      const older = sealEntryV1(old, CACHE_KEY, ENTRY);
+      assert.equal(older[0], 1);
+      assert.deepEqual(openEntry(keys, CACHE_KEY, older, "old"), {
+        ok: true,
+        entry: ENTRY,
+        keyId: "old",
+      });
+      assert.deepEqual(
+        openEntry(keys, CACHE_KEY, sealEntryV1(primary, CACHE_KEY, appOnly), "new"),
+        {
+          ok: true,
+          entry: appOnly,
+          keyId: "new",
+        },
+      );
+      assert.deepEqual(openEntry(keys, "another cache key", older, "old"), {
+        ok: false,
+        reason: "authentication failed",
+      });
+      const flipped = Buffer.from(older);
+      flipped[flipped.length - 1] = (flipped[flipped.length - 1] ?? 0) ^ 1;
+      assert.deepEqual(openEntry(keys, CACHE_KEY, flipped, "old"), {
+        ok: false,
+        reason: "authentication failed",
+      });
+      for (const bad of [
+        { accessToken: "", expiresAt: 1, refreshAt: 1 },
+        { accessToken: "t", expiresAt: Number.NaN, refreshAt: 1 },
+      ]) {
+        assert.deepEqual(openEntry(keys, CACHE_KEY, sealEntryV1(primary, CACHE_KEY, bad), "new"), {
+          ok: false,
+          reason: "malformed content",
+        });
+      }
+    });
+
+    it("reads a version 1 value as the previous release wrote it, byte for byte", () => {
+      // Written by the previous release's sealEntry under key "2026-10" (32 bytes of 0x2a).
+      const written =
+        "AQcyMDI2LTEwmp9DfDN/aRD+BbqUQu1he/tpSJtFbRMpXv2F6Jib8MSzVIQHPyRGgHFB2dn1bpTFWbTRdWP8wLw61RCeubikvHYAU3Cpn1pAvj0sqrDKhfZFHFQkJ+ZhryWOWWonexEoXVjYJxdQmwIyh0NZA+VazKe49E9ZwKWg+mXiybB/PZ6eL1XA+7Zw9527vU9S";
+      const previous = ring(["2026-11", KEY_1], ["2026-10", Buffer.alloc(32, 0x2a)]);
+      assert.deepEqual(openEntry(previous, CACHE_KEY, Buffer.from(written, "base64"), "2026-10"), {
+        ok: true,
+        entry: ENTRY,
+        keyId: "2026-10",
+      });
+    });
+
+    it("keeps a token's non-ASCII text and extreme times intact", () => {
+      const odd = {
+        accessToken: "tökén-€-𝄞",
+        expiresAt: Number.MAX_SAFE_INTEGER,
+        refreshAt: -1.5,
+        assertionExpiresAt: 0,
+      };
+      assert.deepEqual(openEntry(keys, CACHE_KEY, sealEntry(primary, CACHE_KEY, odd), "new"), {
+        ok: true,
+        entry: odd,
+        keyId: "new",
+      });
     });
 
     it("refuses an entry whose key left the ring", () => {
@@ -175,6 +252,7 @@ describe("Redis cache encryption", () => {
         { accessToken: "", expiresAt: 1, refreshAt: 1 },
         { accessToken: "t", expiresAt: Number.NaN, refreshAt: 1 },
         { accessToken: "t", expiresAt: 1, refreshAt: 1, assertionExpiresAt: Infinity },
+        { accessToken: "t", expiresAt: 1, refreshAt: Number.NEGATIVE_INFINITY },
       ]) {
         const sealed = sealEntry(primary, CACHE_KEY, bad);
         assert.deepEqual(openEntry(keys, CACHE_KEY, sealed, "new"), {

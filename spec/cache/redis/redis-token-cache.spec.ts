@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { hash } from "node:crypto";
 import nock from "nock";
 import type { Redis } from "ioredis";
+import { sealEntryV1 } from "../../../lib/cache/redis/entry-codec.js";
 import { RedisTokenCache } from "../../../lib/redis.js";
+import { KeyRing } from "../../../lib/cache/redis/key-ring.js";
 import { OnBehalfOfError } from "../../../lib/index.js";
 import { claimsOf, mockOboEndpoint, mockTokenError, entraError } from "../../support/entra.js";
 import {
@@ -114,27 +116,46 @@ for (const kind of CLIENT_KINDS) {
         assert.equal(cache.stats().size, 0);
       });
 
-      it("answers a second-level hit with one GET per ring key and no other command", async () => {
-        const users = await Promise.all([1, 2, 3].map(() => newUser()));
-        mockOboEndpoint({ times: users.length });
-        const writer = providerWith(redisCache(await client(server.port)));
-        for (const user of users) await writer.getAccessToken({ userAssertion: user.assertion });
-        await locksReleased(admin);
+      it("answers a second-level hit with one GET under the primary key, and looks under older keys only when that finds nothing", async () => {
+        const before = await Promise.all([1, 2, 3].map(() => newUser()));
+        const after = await Promise.all([1, 2].map(() => newUser()));
+        mockOboEndpoint({ times: before.length + after.length });
         const ring = [
           { id: "b", key: KEY_B },
           { id: "a", key: KEY_A },
         ];
+        // Cached before the rotation (under "a"), and after it (under the new primary "b").
+        const oldWriter = providerWith(redisCache(await client(server.port)));
+        for (const user of before)
+          await oldWriter.getAccessToken({ userAssertion: user.assertion });
+        const newWriter = providerWith(
+          redisCache(await client(server.port), { encryptionKeys: ring }),
+        );
+        for (const user of after) await newWriter.getAccessToken({ userAssertion: user.assertion });
+        await locksReleased(admin);
+
         const reader = redisCache(await client(server.port), { encryptionKeys: ring });
         const provider = providerWith(reader);
-        await admin.config("RESETSTAT");
-        const tokens = await Promise.all(
-          users.map((user) => provider.getAccessToken({ userAssertion: user.assertion })),
+        const served = async (users: typeof before) => {
+          await admin.config("RESETSTAT");
+          const tokens = await Promise.all(
+            users.map((user) => provider.getAccessToken({ userAssertion: user.assertion })),
+          );
+          for (const [i, token] of tokens.entries()) {
+            assert.equal(claimsOf(token).oid, users[i]?.oid);
+          }
+          const calls = commandCalls(await admin.info("commandstats"));
+          delete calls["config|resetstat"];
+          return calls;
+        };
+        assert.deepEqual(await served(after), { get: after.length }, "one GET per hit, no more");
+        assert.deepEqual(
+          await served(before),
+          { get: ring.length * before.length },
+          "the primary's name, then the older key's; no lock, write or retry",
         );
-        for (const [i, token] of tokens.entries()) assert.equal(claimsOf(token).oid, users[i]?.oid);
-        assert.equal(reader.stats().l2Hits, users.length);
-        const calls = commandCalls(await admin.info("commandstats"));
-        delete calls["config|resetstat"];
-        assert.deepEqual(calls, { get: ring.length * users.length }, "no lock, write or retry");
+        assert.equal(reader.stats().l2Hits, before.length + after.length);
+        assert.equal(reader.stats().l2Misses, 0);
       });
 
       it("deletes an entry from both levels", async () => {
@@ -280,6 +301,52 @@ for (const kind of CLIENT_KINDS) {
         assert.equal(exchanges.length, 3);
         assert.equal(afterCache.stats().decryptFailures, 0, "a retired key is not an error");
         assert.deepEqual(log.warn, []);
+      });
+    });
+
+    describe("stored format", () => {
+      it("serves entries the previous release wrote (version 1, JSON) beside current ones, under old and new keys", async () => {
+        const keys = [
+          { id: "b", key: KEY_B },
+          { id: "a", key: KEY_A },
+        ];
+        const ring = KeyRing.from(keys, "encryptionKeys");
+        const [newKey, oldKey] = ring.keys;
+        assert.ok(newKey !== undefined && oldKey !== undefined);
+        const now = Date.now();
+        const entries = [0, 1, 2, 3, 4, 5].map((n) => ({
+          accessToken: `token-${String(n)}`,
+          expiresAt: now + 60_000 + n,
+          refreshAt: now + 30_000 + n,
+          ...(n % 2 === 0 ? { assertionExpiresAt: now + 50_000 } : {}),
+        }));
+        const entryFor = (n: number) => entries[n] ?? assert.fail("no entry");
+        // Users 0-3 were cached by the previous release (under either key); 4-5 by this one.
+        const previous = [0, 1, 2, 3];
+        for (const n of previous) {
+          const ringKey = n < 2 ? oldKey : newKey;
+          const cacheKey = `cache key ${String(n)}`;
+          const name = `graph-obo-auth:t:${ringKey.id}:${KeyRing.digest(ringKey, cacheKey)}`;
+          await admin.set(name, sealEntryV1(ringKey, cacheKey, entryFor(n)), "PX", 60_000);
+        }
+        const writer = redisCache(await client(server.port), { encryptionKeys: keys });
+        for (const n of [4, 5]) await writer.set(`cache key ${String(n)}`, entryFor(n));
+
+        const log = recordingLogger();
+        const reader = redisCache(await client(server.port), {
+          encryptionKeys: keys,
+          memoryCache: false,
+          logger: log.logger,
+        });
+        const found = await Promise.all(
+          [0, 1, 2, 3, 4, 5].map(async (n) => reader.get(`cache key ${String(n)}`)),
+        );
+        assert.deepEqual(found, entries);
+        assert.equal(reader.stats().l2Hits, 6);
+        assert.equal(reader.stats().decryptFailures, 0);
+        assert.deepEqual(log.warn, []);
+        const versions = (await dump(admin)).map(({ value }) => value[0]).sort();
+        assert.deepEqual(versions, [1, 1, 1, 1, 2, 2], "new entries are written as version 2");
       });
     });
 
