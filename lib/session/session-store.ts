@@ -14,7 +14,12 @@ export interface SessionRecord {
   /** The scopes the session was started with (normalised). */
   readonly scopes: readonly string[];
   /** The user's object id (`oid`) and tenant id (`tid`), from the assertion the session started with. */
-  readonly user: { readonly oid: string; readonly tid: string };
+  readonly user: {
+    /** The user's object id (`oid` claim). */
+    readonly oid: string;
+    /** The user's tenant id (`tid` claim). */
+    readonly tid: string;
+  };
   /** When the session started, in milliseconds since the epoch (the absolute lifetime runs from it). */
   readonly createdAt: number;
   /** When the session was last used, in milliseconds since the epoch (the idle time runs from it). */
