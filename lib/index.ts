@@ -32,6 +32,12 @@ export {
 export type { Logger, LogLevelName } from "./shared/logger.js";
 export type { CachedToken, TokenCache } from "./cache/token-cache.js";
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from "./cache/memory-token-cache.js";
+export type { SessionLifetime, SessionRecord, SessionStore } from "./session/session-store.js";
+export {
+  MemorySessionStore,
+  type MemorySessionStoreOptions,
+  type MemorySessionStoreStats,
+} from "./session/memory-session-store.js";
 export type { TokenStats, TokenCacheEvent } from "./cache/token-engine.js";
 export { runWithUserAssertion, currentUserAssertion } from "./request/request-context.js";
 export {

@@ -1,4 +1,9 @@
 import { configurationError } from "../shared/errors.js";
+import {
+  MemorySessionStore,
+  type MemorySessionStoreOptions,
+} from "../session/memory-session-store.js";
+import type { SessionStore } from "../session/session-store.js";
 import type { CachedToken, TokenCache } from "./token-cache.js";
 
 /** Options of {@link MemoryTokenCache}. */
@@ -17,6 +22,13 @@ export interface MemoryTokenCacheOptions {
    * @deprecated since the incremental sweep; accepted so that existing options still type-check.
    */
   readonly sweepIntervalMs?: number;
+  /**
+   * The most long-running sessions kept per namespace (see {@link MemorySessionStoreOptions}).
+   * Sessions are never evicted to make room: starting one fails when the store is full.
+   *
+   * @defaultValue 10000
+   */
+  readonly maxSessions?: number;
   /** The clock, for tests. @defaultValue `Date.now` */
   readonly now?: () => number;
 }
@@ -61,6 +73,8 @@ export class MemoryTokenCache implements TokenCache {
   readonly #free: number[] = [];
   readonly #maxEntries: number;
   readonly #now: () => number;
+  readonly #sessionOptions: MemorySessionStoreOptions;
+  readonly #sessionStores = new Map<string, MemorySessionStore>();
   #hand = 0;
   #sweepCursor = 0;
   #evictions = 0;
@@ -79,6 +93,8 @@ export class MemoryTokenCache implements TokenCache {
     }
     this.#maxEntries = max;
     this.#now = options.now ?? Date.now;
+    this.#sessionOptions = { now: this.#now, maxSessions: options.maxSessions ?? 10_000 };
+    new MemorySessionStore(this.#sessionOptions); // validates maxSessions now, not at first use
   }
 
   /** The number of entries held now. */
@@ -141,6 +157,19 @@ export class MemoryTokenCache implements TokenCache {
     this.#free.length = 0;
     this.#hand = 0;
     this.#sweepCursor = 0;
+  }
+
+  /**
+   * The in-memory session store of `namespace`: one per namespace, kept for the life of this
+   * cache (sessions do not survive the process). {@link MemoryTokenCache.clear} leaves it alone.
+   */
+  public sessionStore(namespace: string): SessionStore {
+    let store = this.#sessionStores.get(namespace);
+    if (store === undefined) {
+      store = new MemorySessionStore(this.#sessionOptions);
+      this.#sessionStores.set(namespace, store);
+    }
+    return store;
   }
 
   /** {@inheritDoc TokenCache.stats} */

@@ -1,3 +1,5 @@
+import type { SessionStore } from "../session/session-store.js";
+
 /**
  * One cached token, as the provider stores it. Everything needed to decide whether it may be
  * served is in the entry, so a cache hit needs no decoding.
@@ -59,4 +61,11 @@ export interface TokenCache {
    * process stored. The provider stores the returned entry with `set`.
    */
   coordinate?(key: string, fetch: () => Promise<CachedToken>): Promise<CachedToken>;
+  /**
+   * Optional: where this cache keeps long-running sessions, one store per `namespace` (the
+   * provider's, so that providers sharing a cache never see each other's sessions). Called once
+   * per provider; answers the same store for the same namespace. A cache without it cannot keep
+   * sessions. {@link MemoryTokenCache} keeps them in memory, `RedisTokenCache` encrypted in Redis.
+   */
+  sessionStore?(namespace: string): SessionStore;
 }

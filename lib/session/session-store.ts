@@ -14,7 +14,12 @@ export interface SessionRecord {
   /** The scopes the session was started with (normalised). */
   readonly scopes: readonly string[];
   /** The user's object id (`oid`) and tenant id (`tid`), from the assertion the session started with. */
-  readonly user: { readonly oid: string; readonly tid: string };
+  readonly user: {
+    /** The user's object id (`oid` claim). */
+    readonly oid: string;
+    /** The user's tenant id (`tid` claim). */
+    readonly tid: string;
+  };
   /** When the session started, in milliseconds since the epoch (the absolute lifetime runs from it). */
   readonly createdAt: number;
   /** When the session was last used, in milliseconds since the epoch (the idle time runs from it). */
@@ -36,6 +41,14 @@ export interface SessionLifetime {
  * encrypted and bound to its key). `id` is the storage id of a session (a hash of the session key,
  * never the key itself). A store drops a record once its idle time or absolute lifetime has passed
  * (`get` then answers `undefined`).
+ *
+ * @remarks
+ * A store that cannot answer now (Redis unreachable, timed out or its circuit open; the in-memory
+ * store full) rejects with `ERR_OBO_SESSION_STORE_UNAVAILABLE`: it never answers `undefined` or
+ * `false` for a session it could not look at. A `replace` or `delete` that rejected so may still
+ * have taken effect (a command that timed out can run later): read the session again. A malformed
+ * record or lifetime rejects with `ERR_OBO_CONFIGURATION` before anything is stored; `create` of an
+ * id that exists rejects with `ERR_OBO_SESSION_STORE_UNAVAILABLE` and leaves the first session.
  */
 export interface SessionStore {
   /** Stores a new session; fails if `id` exists. */

@@ -19,6 +19,7 @@ import { GraphClientError } from "@microsoft/microsoft-graph-client";
  * | `ERR_OBO_ACCESS_TOKEN_INSUFFICIENT_SCOPE` | inbound validation: the token lacks a required scope or role (answer 403) |
  * | `ERR_OBO_TIMEOUT` | the acquisition did not finish within `timeoutMs` |
  * | `ERR_OBO_ABORTED` | the caller's `AbortSignal` fired |
+ * | `ERR_OBO_SESSION_STORE_UNAVAILABLE` | the session store cannot answer now (Redis unreachable, the in-memory store full); the session is not known to be gone: retry later |
  */
 export type OnBehalfOfErrorCode =
   | "ERR_OBO_CONFIGURATION"
@@ -32,7 +33,8 @@ export type OnBehalfOfErrorCode =
   | "ERR_OBO_ACCESS_TOKEN_INVALID"
   | "ERR_OBO_ACCESS_TOKEN_INSUFFICIENT_SCOPE"
   | "ERR_OBO_TIMEOUT"
-  | "ERR_OBO_ABORTED";
+  | "ERR_OBO_ABORTED"
+  | "ERR_OBO_SESSION_STORE_UNAVAILABLE";
 
 /**
  * Which token request failed, for flows made of several requests (agent identities).

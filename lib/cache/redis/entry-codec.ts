@@ -94,6 +94,76 @@ function seal(key: RingKey, cacheKey: string, version: number, plaintext: Buffer
 }
 
 /**
+ * Encrypts `plaintext` with AES-256-GCM under `key`, with a fresh random IV, bound to `name` (the
+ * Redis key it is stored under) and to the frame's header: `format` (1 byte, what the plaintext
+ * is), key id length (1 byte), key id, IV (12 bytes), GCM tag (16 bytes), ciphertext. Token entries
+ * use formats 1 and 2, session records 3. The plaintext buffer is zeroed.
+ *
+ * @internal
+ */
+export function sealFrame(format: number, key: RingKey, name: string, plaintext: Buffer): Buffer {
+  return seal(key, name, format, plaintext);
+}
+
+/** A frame of {@link sealFrame}, opened. @internal */
+export type OpenedFrame =
+  | {
+      readonly ok: true;
+      readonly plaintext: Buffer;
+      readonly keyId: string;
+      readonly format: number;
+    }
+  | { readonly ok: false; readonly reason: UnreadableReason };
+
+/**
+ * Decrypts and authenticates a frame stored under `name` whose format is one of `formats`. Never
+ * throws: anything unreadable (another format, a key the ring lacks, a tampered, truncated or
+ * foreign value) is reported as such.
+ *
+ * @param expectedKeyId - the key whose name the value was found under, when names depend on it
+ * @internal
+ */
+export function openFrame(
+  formats: number | readonly number[],
+  ring: KeyRing,
+  name: string,
+  stored: Buffer,
+  expectedKeyId?: string,
+): OpenedFrame {
+  const format = stored[0];
+  const accepted =
+    typeof formats === "number" ? format === formats : formats.includes(format ?? -1);
+  if (stored.length < 2 || format === undefined || !accepted) return frameFailure("unknown format");
+  const idLength = stored[1] ?? 0;
+  const headerLength = 2 + idLength;
+  const bodyStart = headerLength + IV_BYTES + TAG_BYTES;
+  if (stored.length < bodyStart + 1) return frameFailure("unknown format");
+  const keyId = stored.toString("latin1", 2, headerLength);
+  if (expectedKeyId !== undefined && keyId !== expectedKeyId) {
+    return frameFailure("unknown key id");
+  }
+  const key = ring.byId(keyId);
+  if (key === undefined) return frameFailure("unknown key id");
+  try {
+    const decipher = createDecipheriv(
+      "aes-256-gcm",
+      key.encryptionKey,
+      stored.subarray(headerLength, headerLength + IV_BYTES),
+      { authTagLength: TAG_BYTES },
+    );
+    decipher.setAAD(additionalData(stored, headerLength, name));
+    decipher.setAuthTag(stored.subarray(headerLength + IV_BYTES, bodyStart));
+    const plaintext = decipher.update(stored.subarray(bodyStart));
+    decipher.final(); // checks the tag; GCM has no bytes left to give
+    return { ok: true, plaintext, keyId, format };
+  } catch {
+    return frameFailure("authentication failed");
+  }
+}
+
+const TOKEN_FORMATS: readonly number[] = [VERSION_BINARY, VERSION_JSON];
+
+/**
  * Decrypts and checks a stored value for a cache key, in either format. Never throws: anything
  * unreadable (another format, a key the ring lacks, a tampered, truncated or foreign value) is
  * reported as such.
@@ -107,35 +177,15 @@ export function openEntry(
   stored: Buffer,
   expectedKeyId: string,
 ): OpenedEntry {
-  const version = stored[0];
-  if (stored.length < 2 || (version !== VERSION_BINARY && version !== VERSION_JSON)) {
-    return failure("unknown format");
-  }
-  const idLength = stored[1] ?? 0;
-  const headerLength = 2 + idLength;
-  const bodyStart = headerLength + IV_BYTES + TAG_BYTES;
-  if (stored.length < bodyStart + 1) return failure("unknown format");
-  const keyId = stored.toString("latin1", 2, headerLength);
-  if (keyId !== expectedKeyId) return failure("unknown key id");
-  const key = ring.byId(keyId);
-  if (key === undefined) return failure("unknown key id");
-  let plaintext: Buffer;
-  try {
-    const decipher = createDecipheriv(
-      "aes-256-gcm",
-      key.encryptionKey,
-      stored.subarray(headerLength, headerLength + IV_BYTES),
-      { authTagLength: TAG_BYTES },
-    );
-    decipher.setAAD(additionalData(stored, headerLength, cacheKey));
-    decipher.setAuthTag(stored.subarray(headerLength + IV_BYTES, bodyStart));
-    plaintext = decipher.update(stored.subarray(bodyStart));
-    decipher.final(); // checks the tag; GCM has no bytes left to give
-  } catch {
-    return failure("authentication failed");
-  }
-  const entry = version === VERSION_BINARY ? parseFrame(plaintext) : parseJson(plaintext);
+  const opened = openFrame(TOKEN_FORMATS, ring, cacheKey, stored, expectedKeyId);
+  if (!opened.ok) return opened;
+  const { plaintext, format, keyId } = opened;
+  const entry = format === VERSION_BINARY ? parseFrame(plaintext) : parseJson(plaintext);
   return entry === undefined ? failure("malformed content") : { ok: true, entry, keyId };
+}
+
+function frameFailure(reason: UnreadableReason): OpenedFrame {
+  return { ok: false, reason };
 }
 
 /** The header (the first `headerLength` bytes of `stored`) followed by the cache key. */
