@@ -24,6 +24,7 @@ import { LegGates } from "./agent/leg-gates.js";
 import { requestToken, type LegContext } from "./agent/token-leg.js";
 import { authorityUrl, isGuid } from "./authority.js";
 import { MemoryTokenCache } from "./cache/memory-token-cache.js";
+import type { TokenCache } from "./cache/token-cache.js";
 import {
   TokenEngine,
   type EngineCall,
@@ -51,6 +52,14 @@ import { normalizeScopes, scopesKey } from "./scopes.js";
 import { CacheMetrics } from "./telemetry/cache-metrics.js";
 import { traceAcquisition } from "./telemetry/tracing.js";
 import { checkUserAssertion, cleanUserAssertion, refuseOversized } from "./user-assertion.js";
+import { resolveSessionLifetime } from "./session/session-options.js";
+import {
+  Sessions,
+  checkSessionConflicts,
+  type SessionInfo,
+  type SessionTokenRequest,
+  type SessionUser,
+} from "./session/sessions.js";
 
 /**
  * Per-request options. The Graph client passes them from
@@ -70,6 +79,12 @@ export interface OnBehalfOfTokenOptions extends AuthenticationProviderOptions, A
   /** Stops waiting for the token; the call fails with `ERR_OBO_ABORTED`. */
   abortSignal?: AbortSignal;
   /**
+   * A long-running session's key (from {@link OnBehalfOfAuthenticationProvider.startSession}): the
+   * token is the session's, with no incoming request and no user assertion. Not with
+   * `userAssertion`, `agentIdentity`, `tokenKind`, `agentUser` or `tenantId`.
+   */
+  session?: string;
+  /**
    * The correlation id of this acquisition (a GUID), for example the incoming request's id: sent
    * to Entra as `client-request-id` on every leg and retry, written in the log lines and set on
    * errors as `correlationId`. A request that joins another caller's acquisition of the same token
@@ -80,8 +95,18 @@ export interface OnBehalfOfTokenOptions extends AuthenticationProviderOptions, A
   correlationId?: string;
 }
 
+/**
+ * Options of {@link OnBehalfOfAuthenticationProvider.startSession}: the usual per-request options
+ * of an On-Behalf-Of token (plain, or as an agent identity).
+ */
+export type StartSessionOptions = Pick<
+  OnBehalfOfTokenOptions,
+  "scopes" | "userAssertion" | "agentIdentity" | "abortSignal" | "correlationId"
+>;
+
 /** What a token fetch needs. @internal */
 type TokenRequest =
+  | SessionTokenRequest
   | {
       readonly kind: "obo";
       /** The agent identity acting on behalf of the user; none for a plain exchange. */
@@ -274,10 +299,12 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   readonly #network: ObservingNetworkClient;
   readonly #legs: LegContext;
   readonly #engine: TokenEngine<TokenRequest>;
+  readonly #engineCache: TokenCache;
   readonly #agents: AgentTokens;
   readonly #keyPrefix: string;
   readonly #agentKeyPrefix: string;
   readonly #defaultScopesKey: string;
+  readonly #sessions: Sessions;
 
   /**
    * @param options - client, tenant, credential and behaviour; validated here
@@ -301,8 +328,9 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
         : this.#createMsalClient(clientId, homeTenant, credential, false);
     // OpenTelemetry instruments, once per provider: the API's no-ops unless an SDK was registered.
     const metrics = new CacheMetrics();
+    this.#engineCache = this.#options.tokenCache ?? new MemoryTokenCache();
     this.#engine = new TokenEngine<TokenRequest>({
-      cache: this.#options.tokenCache ?? new MemoryTokenCache(),
+      cache: this.#engineCache,
       fetch: (request) => this.#exchange(request),
       log: this.#log,
       now: Date.now,
@@ -351,6 +379,31 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       rules,
     ]);
     this.#defaultScopesKey = scopesKey(this.#options.scopes);
+    this.#sessions = new Sessions({
+      namespace: this.#keyPrefix,
+      clientId,
+      cache: this.#engineCache,
+      lifetime: resolveSessionLifetime(options.sessions),
+      log: this.#log,
+      legs: this.#legs,
+      msal: this.#msal,
+      authorityFor: (tenant) => authorityUrl(authority, tenant),
+      agentClient: (agentId, tenant, correlationId) =>
+        this.#agents.client(agentId, tenant, correlationId),
+      exchange: (request, keep) =>
+        request.agentId === undefined
+          ? this.#exchangeAsClient({ ...request, claims: undefined }, keep)
+          : this.#agents.onBehalfOf(
+              request.agentId,
+              request.tenant,
+              request.assertion,
+              request.scopes,
+              undefined,
+              request.correlationId,
+              keep,
+            ),
+      acquire: (call) => this.#engine.acquire(call),
+    });
   }
 
   /**
@@ -386,6 +439,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
   }
 
   async #acquire(options: OnBehalfOfTokenOptions | undefined): Promise<string> {
+    if (options?.session !== undefined) return this.#acquireForSession(options);
     const selection = resolveAgentSelection(options, this.#options);
     const claims = readClaims(options?.claims);
     const correlationId = readCorrelationId(options?.correlationId);
@@ -449,6 +503,114 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
         });
       }
     }
+  }
+
+  #acquireForSession(options: OnBehalfOfTokenOptions): Promise<string> {
+    checkSessionConflicts(options as Readonly<Record<string, unknown>>);
+    const claims = readClaims(options.claims);
+    const correlationId = readCorrelationId(options.correlationId);
+    const scopes =
+      options.scopes === undefined ? undefined : normalizeScopes(options.scopes, "scopes");
+    return this.#sessions.acquire(options.session, scopes, claims, correlationId);
+  }
+
+  /**
+   * Starts a long-running session for the current user: exchanges the user's assertion (plain
+   * On-Behalf-Of, or as an agent identity) with `offline_access`, keeps Entra's refresh token in
+   * the token cache's session store, and returns the session's key. Later,
+   * `getAccessToken({ session: key })` (or the same option through the Graph middleware, Kiota or
+   * TokenCredential adapters) returns tokens for the user with no incoming request, until the
+   * session ends, expires (`sessions` option) or Entra revokes it.
+   *
+   * @remarks
+   * The key (`obs1.` and 256 random bits) is a bearer secret: keep it with the job, never log it.
+   * The store keeps only a keyed hash of it.
+   *
+   * @param options - scopes (the session's default scopes), user assertion, agent identity
+   * @returns the session key
+   * @throws {@link OnBehalfOfError} as `getAccessToken`; `ERR_OBO_CONFIGURATION` for app-only or
+   *   agent-user tokens, which have no user to keep a session for
+   *
+   * @example
+   * ```ts
+   * const session = await authProvider.startSession({ scopes: ["User.Read"] });
+   * queue.push({ job: "report", session }); // later, anywhere:
+   * const token = await authProvider.getAccessToken({ session });
+   * ```
+   */
+  public async startSession(options?: StartSessionOptions): Promise<string> {
+    const signal = options?.abortSignal;
+    const start = async (): Promise<string> => {
+      const selection = resolveAgentSelection(options, this.#options);
+      if (selection.kind !== "none" && selection.kind !== "obo") {
+        throw configurationError(
+          "tokenKind",
+          'must be "obo" for a session: a session keeps a signed-in user\'s refresh token.',
+        );
+      }
+      const correlationId = readCorrelationId(options?.correlationId);
+      const scopes =
+        options?.scopes === undefined
+          ? this.#options.scopes
+          : normalizeScopes(options.scopes, "scopes");
+      const agentId = selection.kind === "obo" ? selection.agentId : undefined;
+      const assertion = await this.#readUserAssertion(options?.userAssertion);
+      const checked = this.#userRequest({
+        agentId,
+        assertion,
+        scopes,
+        claims: undefined,
+        correlationId,
+      });
+      return this.#sessions.start({
+        agentId,
+        assertion,
+        tenant: checked.tenant,
+        scopes,
+        correlationId: checked.correlationId,
+      });
+    };
+    if (signal === undefined) return start();
+    return raceSignal(
+      start(),
+      signal,
+      () =>
+        new OnBehalfOfError("ERR_OBO_ABORTED", "Starting the session was aborted by the caller.", {
+          cause: signal.reason,
+        }),
+    );
+  }
+
+  /**
+   * Ends a long-running session: its key gets no token any more, on any instance sharing the
+   * store.
+   *
+   * @param session - the session key
+   * @returns whether there was such a session (`false` when it had ended or expired already)
+   * @throws {@link OnBehalfOfError} `ERR_OBO_SESSION_NOT_FOUND` for a malformed key
+   */
+  public endSession(session: string): Promise<boolean> {
+    return this.#sessions.end(session);
+  }
+
+  /**
+   * The live long-running sessions of a user, by tenant id and object id (the `tid` and `oid` of
+   * the user's token). Neither keys nor tokens are listed.
+   *
+   * @param user - the user's `tid` and `oid`
+   */
+  public listSessions(user: SessionUser): Promise<readonly SessionInfo[]> {
+    return this.#sessions.list(user);
+  }
+
+  /**
+   * Ends every long-running session of a user: for sign-out or account deletion.
+   *
+   * @param user - the user's `tid` and `oid`
+   * @returns how many sessions were ended
+   */
+  public endUserSessions(user: SessionUser): Promise<number> {
+    return this.#sessions.endUser(user);
   }
 
   /** Runs every local check of the assertion and picks the tenant: before any cache read or request. */
@@ -559,6 +721,9 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
 
   async #exchangeLegs(request: TokenRequest): Promise<FetchedToken> {
     switch (request.kind) {
+      case "session-start":
+      case "session":
+        return this.#sessions.fetch(request);
       case "app-only":
         return this.#agents.appOnly(
           request.agentId,
@@ -593,13 +758,16 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
     }
   }
 
-  #exchangeAsClient(request: {
-    readonly assertion: string;
-    readonly tenant: string;
-    readonly scopes: readonly string[];
-    readonly claims: string | undefined;
-    readonly correlationId: string;
-  }): Promise<FetchedToken> {
+  #exchangeAsClient(
+    request: {
+      readonly assertion: string;
+      readonly tenant: string;
+      readonly scopes: readonly string[];
+      readonly claims: string | undefined;
+      readonly correlationId: string;
+    },
+    keepRefreshToken?: (refreshToken: string | undefined) => void,
+  ): Promise<FetchedToken> {
     const { tenant } = request;
     const authority = authorityUrl(this.#options.authority, tenant);
     return requestToken(this.#legs, {
@@ -607,10 +775,15 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
       what: `an On-Behalf-Of token (tenant=${tenant}${request.claims === undefined ? "" : ", with claims"})`,
       client: this.#msal,
       correlationId: request.correlationId,
+      keepRefreshToken,
       send: (correlationId) =>
         this.#msal.acquireTokenOnBehalfOf({
           oboAssertion: request.assertion,
-          scopes: [...request.scopes],
+          // A session asks for offline_access (msal-node adds it to every request anyway).
+          scopes:
+            keepRefreshToken === undefined
+              ? [...request.scopes]
+              : [...request.scopes, "offline_access"],
           authority,
           correlationId,
           skipCache: true,

@@ -21,6 +21,7 @@ import { normalizeScopes } from "./scopes.js";
 import { resolveProxy, type ProxyRoute } from "./msal/proxy.js";
 import { DEFAULT_MAX_TOKEN_BYTES } from "./token-limits.js";
 import type { AssertionRules } from "./user-assertion.js";
+import type { SessionOptions } from "./session/session-options.js";
 
 /** Returns the current request's incoming access token, or nothing outside a request. */
 export type UserAssertionAccessor = () =>
@@ -195,6 +196,13 @@ export interface OnBehalfOfAuthenticationProviderOptions {
    * @defaultValue the environment's proxy, if any
    */
   readonly proxyUrl?: string | undefined;
+  /**
+   * Lifetimes of long-running sessions (`startSession`): the longest idle time and the absolute
+   * lifetime. Sessions are kept in the token cache's session store.
+   *
+   * @defaultValue 24 hours idle, 7 days in all
+   */
+  readonly sessions?: SessionOptions | undefined;
 }
 
 /** Retries of transient token-endpoint failures, with jittered exponential backoff. */

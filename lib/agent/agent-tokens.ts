@@ -109,6 +109,7 @@ export class AgentTokens {
     scopes: readonly string[],
     claims: string | undefined,
     correlationId: string,
+    keepRefreshToken?: (refreshToken: string | undefined) => void,
   ): Promise<FetchedToken> {
     const client = (await this.#prepare(agentId, tenant, correlationId)).msal;
     return requestToken(this.#options, {
@@ -116,6 +117,7 @@ export class AgentTokens {
       what: `an On-Behalf-Of token as agent identity ${agentId} (tenant=${tenant})`,
       client,
       correlationId,
+      keepRefreshToken,
       send: (id) =>
         client.acquireTokenOnBehalfOf({
           oboAssertion: assertion,
@@ -177,6 +179,18 @@ export class AgentTokens {
           ...(user.by === "upn" ? { username: user.value } : { userObjectId: user.value }),
         }),
     });
+  }
+
+  /**
+   * The agent identity's MSAL client (with capabilities), its client assertion set to a current
+   * T1: for a long-running session's refresh, which the agent identity redeems itself.
+   */
+  public async client(
+    agentId: string,
+    tenant: string,
+    correlationId: string,
+  ): Promise<ConfidentialClientApplication> {
+    return (await this.#prepare(agentId, tenant, correlationId)).msal;
   }
 
   #fetchExchangeToken(

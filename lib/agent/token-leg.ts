@@ -112,6 +112,11 @@ export interface LegRequest {
   readonly correlationId: string;
   /** For app-wide legs: the key of this request among the gates. */
   readonly gate?: string | undefined;
+  /**
+   * For a long-running session: receives the refresh token of the successful answer (`undefined`
+   * when Entra sent none), read from that very answer, before the token is returned.
+   */
+  readonly keepRefreshToken?: ((refreshToken: string | undefined) => void) | undefined;
   /** Makes the MSAL call with the given correlation id. */
   readonly send: (correlationId: string) => Promise<AuthenticationResult | null>;
 }
@@ -172,7 +177,11 @@ async function attempt(
       `requesting ${what} (correlationId=${correlationId}${attempt > 0 ? `, retry ${attempt}` : ""})`,
     );
     context.countTokenRequest(leg);
-    const observed: Attempt = { signal: deadline, facts: undefined };
+    const observed: Attempt = {
+      signal: deadline,
+      facts: undefined,
+      keepRefreshToken: request.keepRefreshToken !== undefined,
+    };
     let facts: ResponseFacts;
     let failure: OnBehalfOfError;
     const startedAt = performance.now();
@@ -193,6 +202,7 @@ async function attempt(
         );
       }
       if (gate !== undefined) gates.open(gate);
+      request.keepRefreshToken?.(observed.refreshToken);
       recordAttempt(context, leg, "success", startedAt);
       return {
         accessToken: result.accessToken,
