@@ -39,14 +39,68 @@ interface StoredFields {
  * @internal
  */
 export function sealEntry(key: RingKey, cacheKey: string, entry: CachedToken): Buffer {
-  const header = Buffer.concat([Buffer.of(VERSION, key.idBytes.length), key.idBytes]);
   const fields: StoredFields = { t: entry.accessToken, e: entry.expiresAt, r: entry.refreshAt };
   if (entry.assertionExpiresAt !== undefined) fields.a = entry.assertionExpiresAt;
+  return sealFrame(VERSION, key, cacheKey, Buffer.from(JSON.stringify(fields), "utf8"));
+}
+
+/**
+ * Encrypts `plaintext` with AES-256-GCM under `key`, with a fresh random IV, bound to `name` (the
+ * Redis key it is stored under) and to the frame's header: `format` (1 byte, what the plaintext
+ * is), key id length (1 byte), key id, IV (12 bytes), GCM tag (16 bytes), ciphertext.
+ *
+ * @internal
+ */
+export function sealFrame(format: number, key: RingKey, name: string, plaintext: Buffer): Buffer {
+  const header = Buffer.concat([Buffer.of(format, key.idBytes.length), key.idBytes]);
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv("aes-256-gcm", key.encryptionKey, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(additionalData(header, cacheKey));
-  const body = Buffer.concat([cipher.update(JSON.stringify(fields), "utf8"), cipher.final()]);
+  cipher.setAAD(additionalData(header, name));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([header, iv, cipher.getAuthTag(), body]);
+}
+
+/** The outcome of {@link openFrame}. @internal */
+export type OpenedFrame =
+  | { readonly ok: true; readonly plaintext: Buffer; readonly keyId: string }
+  | { readonly ok: false; readonly reason: UnreadableReason };
+
+/**
+ * Decrypts and authenticates a frame of {@link sealFrame} stored under `name`. Never throws.
+ *
+ * @param expectedKeyId - the key whose name the value was found under, when names depend on it
+ * @internal
+ */
+export function openFrame(
+  format: number,
+  ring: KeyRing,
+  name: string,
+  stored: Buffer,
+  expectedKeyId?: string,
+): OpenedFrame {
+  if (stored.length < 2 || stored[0] !== format) return failure("unknown format");
+  const idLength = stored[1] ?? 0;
+  const headerLength = 2 + idLength;
+  if (stored.length < headerLength + IV_BYTES + TAG_BYTES + 1) return failure("unknown format");
+  const keyId = stored.toString("ascii", 2, headerLength);
+  const key = ring.byId(keyId);
+  if (key === undefined || (expectedKeyId !== undefined && keyId !== expectedKeyId)) {
+    return failure("unknown key id");
+  }
+  const header = stored.subarray(0, headerLength);
+  const iv = stored.subarray(headerLength, headerLength + IV_BYTES);
+  const tag = stored.subarray(headerLength + IV_BYTES, headerLength + IV_BYTES + TAG_BYTES);
+  const body = stored.subarray(headerLength + IV_BYTES + TAG_BYTES);
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key.encryptionKey, iv, {
+      authTagLength: TAG_BYTES,
+    });
+    decipher.setAAD(additionalData(header, name));
+    decipher.setAuthTag(tag);
+    return { ok: true, plaintext: Buffer.concat([decipher.update(body), decipher.final()]), keyId };
+  } catch {
+    return failure("authentication failed");
+  }
 }
 
 /**
@@ -62,30 +116,12 @@ export function openEntry(
   stored: Buffer,
   expectedKeyId: string,
 ): OpenedEntry {
-  if (stored.length < 2 || stored[0] !== VERSION) return failure("unknown format");
-  const idLength = stored[1] ?? 0;
-  const headerLength = 2 + idLength;
-  if (stored.length < headerLength + IV_BYTES + TAG_BYTES + 1) return failure("unknown format");
-  const keyId = stored.toString("ascii", 2, headerLength);
-  const key = ring.byId(keyId);
-  if (key === undefined || keyId !== expectedKeyId) return failure("unknown key id");
-  const header = stored.subarray(0, headerLength);
-  const iv = stored.subarray(headerLength, headerLength + IV_BYTES);
-  const tag = stored.subarray(headerLength + IV_BYTES, headerLength + IV_BYTES + TAG_BYTES);
-  const body = stored.subarray(headerLength + IV_BYTES + TAG_BYTES);
-  let plaintext: string;
-  try {
-    const decipher = createDecipheriv("aes-256-gcm", key.encryptionKey, iv, {
-      authTagLength: TAG_BYTES,
-    });
-    decipher.setAAD(additionalData(header, cacheKey));
-    decipher.setAuthTag(tag);
-    plaintext = Buffer.concat([decipher.update(body), decipher.final()]).toString("utf8");
-  } catch {
-    return failure("authentication failed");
-  }
-  const entry = parseFields(plaintext);
-  return entry === undefined ? failure("malformed content") : { ok: true, entry, keyId };
+  const opened = openFrame(VERSION, ring, cacheKey, stored, expectedKeyId);
+  if (!opened.ok) return opened;
+  const entry = parseFields(opened.plaintext.toString("utf8"));
+  return entry === undefined
+    ? failure("malformed content")
+    : { ok: true, entry, keyId: opened.keyId };
 }
 
 function additionalData(header: Buffer, cacheKey: string): Buffer {
@@ -111,6 +147,9 @@ function isTime(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value);
 }
 
-function failure(reason: UnreadableReason): OpenedEntry {
+function failure(reason: UnreadableReason): {
+  readonly ok: false;
+  readonly reason: UnreadableReason;
+} {
   return { ok: false, reason };
 }

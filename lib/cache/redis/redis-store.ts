@@ -164,6 +164,11 @@ export class RedisStore {
     await this.#call(() => this.#commands.eval(RELEASE_LOCK, name, owner));
   }
 
+  /** Runs any command under the same time-out and circuit breaker as the others. */
+  public run<T>(command: () => Promise<T>): Promise<Outcome<T>> {
+    return this.#call(command);
+  }
+
   async #call<T>(command: () => Promise<T>): Promise<Outcome<T>> {
     if (!this.#breaker.allow()) {
       this.#skipped++;

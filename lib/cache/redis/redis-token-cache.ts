@@ -4,10 +4,13 @@ import { createLogger, type InternalLogger } from "../../logger.js";
 import { RedisMetrics } from "../../telemetry/redis-metrics.js";
 import { MemoryTokenCache } from "../memory-token-cache.js";
 import type { CachedToken, TokenCache } from "../token-cache.js";
+import type { SessionStore } from "../../session/session-store.js";
 import type { CircuitState } from "./circuit-breaker.js";
 import { openEntry, sealEntry } from "./entry-codec.js";
-import { KeyRing, type RingKey } from "./key-ring.js";
+import { KeyRing, redisConfigurationError, type RingKey } from "./key-ring.js";
+import { RedisSessionStore } from "./redis-session-store.js";
 import { RedisStore, UNAVAILABLE } from "./redis-store.js";
+import { scriptRunner } from "./session-scripts.js";
 import {
   resolveRedisOptions,
   type RedisTokenCacheOptions,
@@ -106,6 +109,8 @@ export class RedisTokenCache implements TokenCache {
   readonly #metrics = new RedisMetrics();
   /** Entries known to be in Redis already (read from it, or written by `coordinate`). */
   readonly #stored = new WeakSet<CachedToken>();
+  readonly #client: RedisTokenCacheOptions["client"];
+  readonly #sessionStores = new Map<string, RedisSessionStore>();
   readonly #counters = {
     l2Hits: 0,
     l2Misses: 0,
@@ -123,6 +128,7 @@ export class RedisTokenCache implements TokenCache {
    */
   public constructor(options: RedisTokenCacheOptions) {
     this.#options = resolveRedisOptions(options);
+    this.#client = options.client;
     const { ring, memoryCache, now } = this.#options;
     this.#ring = ring;
     this.#now = now;
@@ -222,6 +228,32 @@ export class RedisTokenCache implements TokenCache {
         return found;
       }
     }
+  }
+
+  /**
+   * The session store of `namespace`, in Redis: records encrypted like token entries (bound to
+   * their Redis key, readable under every key of the ring), shared by every instance and kept
+   * across restarts. Unlike tokens, sessions are not cached: while Redis cannot be used, the
+   * store's calls reject with `ERR_OBO_SESSION_STORE_UNAVAILABLE`.
+   */
+  public sessionStore(namespace: string): SessionStore {
+    let store = this.#sessionStores.get(namespace);
+    if (store === undefined) {
+      const run = scriptRunner(this.#client);
+      // unreachable: the options accept supported clients only
+      if (run === undefined) throw redisConfigurationError("client", "is not a supported client.");
+      store = new RedisSessionStore({
+        store: this.#store,
+        run,
+        ring: this.#ring,
+        keyPrefix: this.#options.keyPrefix,
+        namespace,
+        now: this.#now,
+        log: this.#log,
+      });
+      this.#sessionStores.set(namespace, store);
+    }
+    return store;
   }
 
   /** The counters of both levels and of the circuit breaker. */
