@@ -380,7 +380,8 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
     ]);
     this.#defaultScopesKey = scopesKey(this.#options.scopes);
     this.#sessions = new Sessions({
-      namespace: this.#keyPrefix,
+      // Not the rules' fingerprint: changing allowedTenants or audiences must not orphan sessions.
+      namespace: keyNamespace(["session", authority.host, authority.tenant, clientId]),
       clientId,
       cache: this.#engineCache,
       lifetime: resolveSessionLifetime(options.sessions),
