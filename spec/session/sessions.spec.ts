@@ -98,6 +98,33 @@ describe("long-running sessions", () => {
     assertTokenOf(emulator(), await provider.getAccessToken({ session: bobSession }), bob);
   });
 
+  it("ends a session whose refresh token Entra lets expire (90 days from its issue, AADSTS700082); a bystander whose token was rotated meanwhile is served", async () => {
+    const provider = apiProvider(emulator());
+    const session = await provider.startSession({
+      userAssertion: await emulator().signIn({ user: alice }),
+    });
+    const bystander = await provider.startSession({
+      userAssertion: await emulator().signIn({ user: bob }),
+    });
+    emulator().advanceClock(45 * 24 * HOUR_MS);
+    assertTokenOf(
+      emulator(),
+      await provider.getAccessToken({ session: bystander, scopes: [USER_READ] }),
+      bob,
+    );
+    emulator().advanceClock(46 * 24 * HOUR_MS);
+    const [refused, served] = await Promise.allSettled([
+      provider.getAccessToken({ session, scopes: [USER_READ] }),
+      provider.getAccessToken({ session: bystander, scopes: [READ_BASIC] }),
+    ]);
+    assert.equal(refused.status, "rejected");
+    assert.equal((refused.reason as OnBehalfOfError).code, "ERR_OBO_SESSION_REVOKED");
+    assert.equal((refused.reason as OnBehalfOfError).aadsts, 700082);
+    await rejectsWithCode(provider.getAccessToken({ session }), "ERR_OBO_SESSION_NOT_FOUND");
+    assert.equal(served.status, "fulfilled");
+    assertTokenOf(emulator(), served.value, bob);
+  });
+
   it("refuses malformed, tampered and unknown keys with no network call", async () => {
     const provider = apiProvider(emulator());
     const session = await provider.startSession({
