@@ -7,7 +7,10 @@
 export {
   OnBehalfOfAuthenticationProvider,
   type OnBehalfOfTokenOptions,
+  type StartSessionOptions,
 } from "./adapters/graph/on-behalf-of-authentication-provider.js";
+export type { SessionInfo, SessionUser } from "./session/sessions.js";
+export type { SessionOptions } from "./session/session-options.js";
 export type {
   OnBehalfOfAuthenticationProviderOptions,
   UserAssertionAccessor,

@@ -2,14 +2,17 @@
  * `npm run demo`: the whole story, offline. A local Entra + Graph emulator and the sample web API
  * start; users sign in and call the API, which calls Microsoft Graph on their behalf, as the API
  * and as an agent identity; then an MFA challenge is passed on to the client, and a revoked session
- * (Continuous Access Evaluation) is handled without the caller noticing. No token is ever printed.
+ * (Continuous Access Evaluation) is handled without the caller noticing; finally a long-running job
+ * runs on a second instance after the caller's token has expired, and another one ends cleanly when
+ * its user's sessions are revoked. No token is ever printed.
  */
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { startEmulator, type Emulator } from "graph-obo-auth-emulator";
-import { parseClaimsChallenge } from "graph-obo-auth";
+import { MemoryTokenCache, parseClaimsChallenge } from "graph-obo-auth";
 import { createSampleApi, type SampleApi } from "./express-api/app.js";
 import { emulatorConfig } from "./express-api/emulator-config.js";
+import { JobBoard, type JobView } from "./express-api/manager-chain-jobs.js";
 
 interface Profile {
   readonly displayName?: string;
@@ -49,6 +52,69 @@ function describe(p: Profile): string {
 
 function tokenRequests(emulator: Emulator): number {
   return emulator.count({ endpoint: "token" });
+}
+
+async function post(base: string, path: string, token: string) {
+  const response = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: response.status, body: (await response.json()) as JobView };
+}
+
+/**
+ * Step 5: long-running jobs. Instance A takes the requests; instance B, which shares A's token
+ * cache (a RedisTokenCache in a real fleet), runs the jobs two hours later.
+ */
+async function longRunningJobs(
+  emulator: Emulator,
+  base: string,
+  worker: SampleApi,
+  jobs: JobBoard,
+): Promise<void> {
+  const { users } = emulator.defaults;
+  out();
+  out(
+    "5. Long-running jobs: bob and erin ask for a report of their manager chain; the API answers 202 at once.",
+  );
+  out();
+  const bobToken = await emulator.signIn({ user: users.bob });
+  const bobJob = await post(base, "/jobs/manager-chain", bobToken);
+  const erinToken = await emulator.signIn({ user: users.erin });
+  const erinJob = await post(base, "/jobs/manager-chain", erinToken);
+  out(`   POST /jobs/manager-chain as bob  → ${bobJob.status} ${JSON.stringify(bobJob.body)}`);
+  out(`   POST /jobs/manager-chain as erin → ${erinJob.status} (job ${erinJob.body.id})`);
+  if (bobJob.status !== 202 || erinJob.status !== 202) throw new DemoFailure("expected 202");
+  const mine = await call(base, `/jobs/${bobJob.body.id}`, bobToken);
+  const others = await call(base, `/jobs/${bobJob.body.id}`, erinToken);
+  out(
+    `   GET /jobs/<bob's job> as bob → ${mine.status} ${JSON.stringify(mine.body)}; as erin → ${others.status} (owners only)`,
+  );
+
+  emulator.advanceClock(2 * 60 * 60 * 1000);
+  emulator.revokeSessions(users.erin);
+  out(
+    "   Two hours later (the emulator's clock): bob's token has long expired; erin's sessions are revoked.",
+  );
+  const refreshesBefore = emulator.count({ endpoint: "token", flow: "refresh_token" });
+  const done = (await worker.jobWorker?.runQueued()) ?? 0;
+  const refreshes = emulator.count({ endpoint: "token", flow: "refresh_token" }) - refreshesBefore;
+  out(
+    `   Instance B ran the queued jobs with no incoming request: ${done} report(s), ${refreshes} refresh-token request(s).`,
+  );
+  const view = (upn: string, id: string | undefined): JobView | undefined => {
+    const user = emulator.user(upn);
+    return jobs.view(id ?? "", `${user?.tenantId ?? ""}/${user?.id ?? ""}`);
+  };
+  const bobView = view(users.bob, bobJob.body.id);
+  const erinView = view(users.erin, erinJob.body.id);
+  out(`   bob's job  → ${bobView?.status ?? "?"}: ${bobView?.chain?.join(" → ") ?? "-"}`);
+  out(
+    `   erin's job → ${erinView?.status ?? "?"} (${erinView?.reason ?? "-"}): ended cleanly, nothing retried`,
+  );
+  if (bobView?.status !== "done" || erinView?.reason !== "ERR_OBO_SESSION_REVOKED") {
+    throw new DemoFailure("expected bob's report and erin's job ended by the revocation");
+  }
 }
 
 async function run(emulator: Emulator, api: SampleApi, base: string): Promise<void> {
@@ -162,7 +228,16 @@ const emulator = await startEmulator();
 let server: Server | undefined;
 let code = 0;
 try {
-  const api = createSampleApi(emulatorConfig(emulator));
+  // Two instances of the API share a token cache (a RedisTokenCache in a real fleet) and a job board
+  // (a queue): A serves the requests, B runs the jobs.
+  const config = emulatorConfig(emulator);
+  const shared = {
+    ...config,
+    api: { ...config.api, tokenCache: new MemoryTokenCache() },
+    jobs: new JobBoard(),
+  };
+  const api = createSampleApi(shared);
+  const worker = createSampleApi(shared);
   server = await new Promise<Server>((resolve) => {
     const s = api.app.listen(0, "127.0.0.1", () => {
       resolve(s);
@@ -172,6 +247,7 @@ try {
   out(`graph-obo-auth demo: Entra + Graph emulator at ${emulator.origin}, sample API at ${base}`);
   out();
   await run(emulator, api, base);
+  await longRunningJobs(emulator, base, worker, shared.jobs);
   out();
   out("Demo finished: every step worked.");
 } catch (error) {

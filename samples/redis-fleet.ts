@@ -1,8 +1,11 @@
 /**
  * `npm run sample:fleet`: two instances of the sample API share one encrypted Redis token cache. A user's
  * first call lands on instance A (one token request); the next lands on instance B, which is served from
- * Redis without a token request. Uses REDIS_URL when set, otherwise starts a local `redis-server` on a
- * free loopback port (Debian: `apt-get install -y redis-server`).
+ * Redis without a token request. Then a long-running job: alice asks instance A for the report of her
+ * manager chain (`202`), and instance B builds it two hours later (the emulator's clock) with the
+ * session A started, read from Redis; a job of erin's, whose sessions are revoked, ends cleanly.
+ * Uses REDIS_URL when set, otherwise starts a local `redis-server` on a free loopback port (Debian:
+ * `apt-get install -y redis-server`).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -13,6 +16,7 @@ import { RedisTokenCache } from "graph-obo-auth/redis";
 import { startEmulator } from "graph-obo-auth-emulator";
 import { createSampleApi } from "./express-api/app.js";
 import { emulatorConfig } from "./express-api/emulator-config.js";
+import { JobBoard, type JobView } from "./express-api/manager-chain-jobs.js";
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -56,6 +60,8 @@ const servers: Server[] = [];
 const clients: Redis[] = [];
 // One key ring for the fleet: in production, a secret from your key vault (openssl rand -base64 32).
 const encryptionKeys = [{ id: "sample", key: randomBytes(32).toString("base64") }];
+// The jobs' queue, shared by the instances (a durable queue in production).
+const jobs = new JobBoard();
 try {
   const instances = [];
   for (const name of ["A", "B"]) {
@@ -70,6 +76,7 @@ try {
     const api = createSampleApi({
       ...config,
       api: { ...config.api, tokenCache: new RedisTokenCache({ client, encryptionKeys }) },
+      jobs,
     });
     const server = await new Promise<Server>((resolve) => {
       const s = api.app.listen(0, "127.0.0.1", () => {
@@ -104,6 +111,38 @@ try {
   }
   console.log(
     "instance B never asked Entra: it decrypted the token instance A had stored in Redis.",
+  );
+
+  const [a, b] = instances;
+  if (a === undefined || b === undefined) throw new Error("two instances expected");
+  const { alice, erin } = emulator.defaults.users;
+  const started = new Map<string, string>();
+  for (const user of [alice, erin]) {
+    const response = await fetch(`${a.base}/jobs/manager-chain`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await emulator.signIn({ user })}` },
+    });
+    const job = (await response.json()) as JobView;
+    console.log(`  ${user.padEnd(22)} → POST /jobs/manager-chain on A: ${response.status}`);
+    if (response.status !== 202) throw new Error(`instance A answered ${response.status}`);
+    started.set(user, job.id);
+  }
+  emulator.advanceClock(2 * 60 * 60 * 1000);
+  emulator.revokeSessions(erin);
+  const done = (await b.api.jobWorker?.runQueued()) ?? 0;
+  for (const user of [alice, erin]) {
+    const directory = emulator.user(user);
+    const view = jobs.view(
+      started.get(user) ?? "",
+      `${directory?.tenantId ?? ""}/${directory?.id ?? ""}`,
+    );
+    console.log(
+      `  ${user.padEnd(22)} → job on B, two hours later: ${view?.status ?? "?"} ${view?.chain?.join(" → ") ?? view?.reason ?? ""}`,
+    );
+  }
+  if (done !== 1) throw new Error("expected alice's report from instance B");
+  console.log(
+    "instance B ran alice's job with the session instance A started (kept encrypted in Redis); erin's ended when her sessions were revoked.",
   );
 } catch (error) {
   console.error(`fleet sample failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -3,8 +3,11 @@
  * provider while the token endpoint and Graph fail in every way the emulator can (5xx, 429, slow
  * answers, connection resets). Every call must either return its own user's profile or fail with a
  * typed error; nothing may hang, reject unhandled, cross users, or print a secret. The canaries are
- * every user's assertion and the client secret: none of them, nor anything shaped like a JWT, may
- * appear in any log line or error (message and serialised fields).
+ * every user's assertion, session key and the client secret: none of them, nor anything shaped
+ * like a JWT, may appear in any log line or error (message and serialised fields). Every third call
+ * goes through the user's long-running session instead of the assertion (no request context), with
+ * changing scopes so that refresh tokens are redeemed and rotated under the same faults; a
+ * transient fault must never end a session.
  */
 import { GraphError } from "@microsoft/microsoft-graph-client";
 import {
@@ -12,6 +15,7 @@ import {
   createGraphClient,
   isOnBehalfOfError,
   runWithUserAssertion,
+  withTokenOptions,
 } from "graph-obo-auth";
 import { startEmulator, type Emulator } from "graph-obo-auth-emulator";
 
@@ -48,7 +52,18 @@ export interface SoakReport {
    * users' calls failed, beside the victim and after it. The goal is 0 everywhere.
    */
   readonly unrelatedFailures: Readonly<Record<string, number>>;
+  /** Calls made through a long-running session (no assertion). */
+  readonly sessionCalls: number;
+  /** Sessions gone at the end of the run (a transient fault must never end one). */
+  readonly sessionsLost: number;
 }
+
+/** The scopes session calls cycle through: each set is one refresh per session. */
+const SESSION_SCOPES: readonly (readonly string[] | undefined)[] = [
+  undefined,
+  ["https://graph.microsoft.com/User.Read"],
+  ["https://graph.microsoft.com/User.ReadBasic.All"],
+];
 
 /** A victim whose token requests fail, or a short burst of failures for everyone. */
 interface IsolationScenario {
@@ -181,6 +196,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       logger: { error: record, warn: record, info: record, verbose: record },
     });
     const graph = createGraphClient({ authProvider: provider, ...emulator.graphClientOptions() });
+    const sessions = new Map<string, string>();
+    for (const upn of upns) {
+      sessions.set(upn, await provider.startSession({ userAssertion: tokens.get(upn) ?? "" }));
+    }
+    let sessionCalls = 0;
 
     let succeeded = 0;
     let crossed = 0;
@@ -206,13 +226,25 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         }, options.callDeadlineMs);
       });
       try {
-        const result = await Promise.race([
-          runWithUserAssertion(
-            tokens.get(upn) ?? "",
-            () => graph.api("/me").get() as Promise<{ userPrincipalName?: string }>,
-          ),
-          deadline,
-        ]);
+        const session = n % 3 === 2 ? sessions.get(upn) : undefined;
+        if (session !== undefined) sessionCalls++;
+        const scopes = SESSION_SCOPES[Math.floor(n / 3) % SESSION_SCOPES.length];
+        const me =
+          session === undefined
+            ? runWithUserAssertion(
+                tokens.get(upn) ?? "",
+                () => graph.api("/me").get() as Promise<{ userPrincipalName?: string }>,
+              )
+            : (graph
+                .api("/me")
+                .middlewareOptions([
+                  withTokenOptions({
+                    session,
+                    ...(scopes === undefined ? {} : { scopes: [...scopes] }),
+                  }),
+                ])
+                .get() as Promise<{ userPrincipalName?: string }>);
+        const result = await Promise.race([me, deadline]);
         if (result === "hung") hung++;
         else if (result.userPrincipalName === upn) succeeded++;
         else crossed++;
@@ -242,7 +274,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const wallMs = performance.now() - started;
     await new Promise((resolve) => setImmediate(resolve));
 
-    const secrets = [...tokens.values(), api.clientSecret];
+    let sessionsLost = 0;
+    for (const upn of upns) {
+      const user = emulator.user(upn);
+      const live = await provider.listSessions({ tid: user?.tenantId ?? "", oid: user?.id ?? "" });
+      if (live.length === 0) sessionsLost++;
+    }
+    const secrets = [...tokens.values(), ...sessions.values(), api.clientSecret];
     const secretsInOutput = output.filter(
       (line) => JWT.test(line) || secrets.some((secret) => line.includes(secret)),
     ).length;
@@ -264,6 +302,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       p50Ms: Math.round(percentile(latencies, 50) * 10) / 10,
       p99Ms: Math.round(percentile(latencies, 99) * 10) / 10,
       unrelatedFailures,
+      sessionCalls,
+      sessionsLost,
     };
   } finally {
     process.off("unhandledRejection", onUnhandled);

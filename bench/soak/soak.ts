@@ -21,6 +21,7 @@ const ok =
   report.untypedFailures === 0 &&
   report.unhandledRejections === 0 &&
   report.secretsInOutput === 0 &&
+  report.sessionsLost === 0 &&
   Object.values(report.unrelatedFailures).every((failed) => failed === 0);
 process.stdout.write(ok ? "\nsoak passed\n" : "\nsoak FAILED\n");
 process.exitCode = ok ? 0 : 1;

@@ -129,7 +129,11 @@ export class AgentGrants {
 
   /** A token on behalf of the user whose token `assertion` is, as the agent identity. */
   public async onBehalfOf(
-    request: AgentGrantRequest & { readonly assertion: string },
+    request: AgentGrantRequest & {
+      readonly assertion: string;
+      /** For a long-running session: receives the answer's refresh token. */
+      readonly keepRefreshToken?: ((refreshToken: string | undefined) => void) | undefined;
+    },
   ): Promise<FetchedToken> {
     const { agentId, tenant } = request;
     return this.#withAgent(agentId, tenant, request.correlationId, ({ msal }) =>
@@ -168,6 +172,24 @@ export class AgentGrants {
         credential,
         what: `an agent user token (user_fic, by ${user.by}) of agent identity ${agentId} (tenant=${tenant})`,
       }),
+    );
+  }
+
+  /**
+   * Redeems a long-running session's refresh token as the agent identity (its client assertion
+   * T1), receiving the rotated refresh token.
+   */
+  public async refreshToken(
+    request: AgentGrantRequest & {
+      readonly refreshToken: string;
+      readonly authority: string;
+      readonly what: string;
+      readonly keepRefreshToken: (refreshToken: string | undefined) => void;
+    },
+  ): Promise<FetchedToken> {
+    const { agentId, tenant, correlationId } = request;
+    return this.#withAgent(agentId, tenant, correlationId, ({ msal }) =>
+      this.#options.sender.refreshToken({ ...request, client: msal }),
     );
   }
 

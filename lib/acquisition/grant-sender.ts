@@ -115,6 +115,11 @@ interface LegRequest {
   readonly correlationId: string;
   /** For app-wide legs: the key of this request among the gates. */
   readonly gate?: string | undefined;
+  /**
+   * For a long-running session: receives the refresh token of the successful answer (`undefined`
+   * when Entra sent none), read from that very answer, before the token is returned.
+   */
+  readonly keepRefreshToken?: ((refreshToken: string | undefined) => void) | undefined;
   /** Makes the MSAL call with the given correlation id. */
   readonly send: (correlationId: string) => Promise<AuthenticationResult | null>;
 }
@@ -174,7 +179,11 @@ async function attempt(
       `requesting ${what} (correlationId=${correlationId}${attempt > 0 ? `, retry ${attempt}` : ""})`,
     );
     context.metrics.tokenRequestSent(leg);
-    const observed: Attempt = { signal: deadline, facts: undefined };
+    const observed: Attempt = {
+      signal: deadline,
+      facts: undefined,
+      keepRefreshToken: request.keepRefreshToken !== undefined,
+    };
     let facts: ResponseFacts;
     let failure: OnBehalfOfError;
     const startedAt = performance.now();
@@ -195,6 +204,7 @@ async function attempt(
         );
       }
       if (gate !== undefined) gates.open(gate);
+      request.keepRefreshToken?.(observed.refreshToken);
       recordAttempt(context, leg, "success", startedAt);
       return {
         accessToken: result.accessToken,
@@ -296,18 +306,27 @@ export class GrantSender {
 
   /** The On-Behalf-Of grant (`jwt-bearer` with `requested_token_use=on_behalf_of`). */
   public onBehalfOf(
-    params: GrantParams & { readonly assertion: string; readonly authority?: string | undefined },
+    params: GrantParams & {
+      readonly assertion: string;
+      readonly authority?: string | undefined;
+      /**
+       * For a long-running session: asks for `offline_access` and receives the answer's refresh
+       * token (msal-node does not return it).
+       */
+      readonly keepRefreshToken?: ((refreshToken: string | undefined) => void) | undefined;
+    },
   ): Promise<FetchedToken> {
-    const { client, assertion, scopes, claims, authority } = params;
+    const { client, assertion, scopes, claims, authority, keepRefreshToken } = params;
     return requestToken(this.#context, {
       leg: "obo",
       what: params.what,
       client,
       correlationId: params.correlationId,
+      keepRefreshToken,
       send: (correlationId) =>
         client.acquireTokenOnBehalfOf({
           oboAssertion: assertion,
-          scopes: [...scopes],
+          scopes: keepRefreshToken === undefined ? [...scopes] : [...scopes, "offline_access"],
           correlationId,
           skipCache: true,
           ...(authority === undefined ? {} : { authority }),
@@ -369,6 +388,37 @@ export class GrantSender {
           correlationId,
           ...withClaims(claims),
           ...(user.by === "upn" ? { username: user.value } : { userObjectId: user.value }),
+        }),
+    });
+  }
+
+  /**
+   * The refresh token grant of a long-running session: receives the rotated refresh token. msal-node
+   * stores nothing from it without `forceCache` (msal-common ResponseHandler), so the tokens stay
+   * ours alone.
+   */
+  public refreshToken(
+    params: GrantParams & {
+      readonly refreshToken: string;
+      readonly authority: string;
+      readonly keepRefreshToken: (refreshToken: string | undefined) => void;
+    },
+  ): Promise<FetchedToken> {
+    const { client, refreshToken, scopes, claims, authority } = params;
+    return requestToken(this.#context, {
+      leg: "refresh-token",
+      what: params.what,
+      client,
+      correlationId: params.correlationId,
+      keepRefreshToken: params.keepRefreshToken,
+      send: (correlationId) =>
+        client.acquireTokenByRefreshToken({
+          refreshToken,
+          scopes: [...scopes],
+          authority,
+          correlationId,
+          forceCache: false,
+          ...withClaims(claims),
         }),
     });
   }

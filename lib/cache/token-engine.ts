@@ -41,7 +41,7 @@ export type TokenCacheEvent =
   | {
       /** A request sent to the token endpoint. */
       readonly type: "token-request";
-      /** Which request: `obo`, `exchange-token`, `app-only` or `agent-user`. */
+      /** Which request: `obo`, `exchange-token`, `app-only`, `agent-user` or `refresh-token`. */
       readonly leg: string;
     }
   | {

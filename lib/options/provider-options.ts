@@ -6,6 +6,7 @@ import type {
 import type { TokenCache } from "../cache/token-cache.js";
 import type { TokenCacheEvent } from "../cache/token-engine.js";
 import type { Logger } from "../shared/logger.js";
+import type { SessionOptions } from "../session/session-options.js";
 import type { CloudOptions } from "./authority.js";
 
 /** Returns the current request's incoming access token, or nothing outside a request. */
@@ -209,6 +210,13 @@ export interface ProviderSettings {
    * @defaultValue the environment's proxy, if any
    */
   readonly proxyUrl?: string | undefined;
+  /**
+   * Lifetimes of long-running sessions (`startSession`): the longest idle time and the absolute
+   * lifetime. Sessions are kept in the token cache's session store.
+   *
+   * @defaultValue 24 hours idle, 7 days in all
+   */
+  readonly sessions?: SessionOptions | undefined;
 }
 
 /** Retries of transient token-endpoint failures, with jittered exponential backoff. */

@@ -10,6 +10,8 @@ import type { AssertionRules } from "../assertion/user-assertion.js";
 import type { TokenCache } from "../cache/token-cache.js";
 import type { TokenCacheEvent } from "../cache/token-engine.js";
 import { agentId } from "../request/agent-selection.js";
+import { resolveSessionLifetime } from "../session/session-options.js";
+import type { SessionLifetime } from "../session/session-store.js";
 import { normalizeScopes } from "../request/scopes.js";
 import type { Logger } from "../shared/logger.js";
 import { isGuid, resolveAuthority, type ResolvedAuthority } from "./authority.js";
@@ -47,6 +49,8 @@ export interface ResolvedOptions {
   readonly assertionRules: AssertionRules;
   readonly refusalCacheMs: number;
   readonly proxy: ProxyRoute | undefined;
+  /** How long long-running sessions live. */
+  readonly sessionLifetime: SessionLifetime;
 }
 
 /**
@@ -155,6 +159,7 @@ export function resolveOptions(input: OnBehalfOfAuthenticationProviderOptions): 
     }),
     refusalCacheMs: checks.duration(input.refusalCacheMs, "refusalCacheMs", 60_000),
     proxy: proxyOf(input),
+    sessionLifetime: resolveSessionLifetime(input.sessions),
   });
 }
 

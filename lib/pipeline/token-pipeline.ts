@@ -25,12 +25,28 @@ import {
   type TokenKindName,
   type TokenRequest,
 } from "../request/token-request.js";
-import { OnBehalfOfError, isOnBehalfOfError } from "../shared/errors.js";
+import { OnBehalfOfError, configurationError, isOnBehalfOfError } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
 import { raceSignal } from "../shared/promises.js";
 import { CacheMetrics } from "../shared/telemetry/cache-metrics.js";
 import { PipelineMetrics } from "../shared/telemetry/pipeline-metrics.js";
 import { traceAcquisition } from "../shared/telemetry/tracing.js";
+import {
+  Sessions,
+  checkSessionConflicts,
+  type SessionInfo,
+  type SessionTokenRequest,
+  type SessionUser,
+} from "../session/sessions.js";
+
+/** What the engine fetches: a token kind's request, or a long-running session's. */
+type EngineRequest = TokenRequest | SessionTokenRequest;
+
+/** Options of `startSession`: the per-request options of an On-Behalf-Of token. */
+export type StartSessionOptions = Pick<
+  TokenOptions,
+  "scopes" | "userAssertion" | "agentIdentity" | "abortSignal" | "correlationId"
+>;
 
 type AnyKind = TokenKind<TokenKindName>;
 type AnySelection = AgentSelection;
@@ -100,7 +116,8 @@ function isFinalRefusal(error: unknown): boolean {
  */
 export class TokenPipeline {
   readonly #options: ResolvedOptions;
-  readonly #engine: TokenEngine<TokenRequest>;
+  readonly #engine: TokenEngine<EngineRequest>;
+  readonly #sessions: Sessions;
   readonly #grants: Grants;
   readonly #agents: AgentGrants;
   readonly #metrics: PipelineMetrics;
@@ -127,7 +144,7 @@ export class TokenPipeline {
     // One metrics sink: stats() counters, onCacheEvent and the OpenTelemetry instruments.
     this.#metrics = new PipelineMetrics(new CacheMetrics(), options.onCacheEvent);
     this.#cache = options.tokenCache ?? new MemoryTokenCache();
-    this.#engine = new TokenEngine<TokenRequest>({
+    this.#engine = new TokenEngine<EngineRequest>({
       cache: this.#cache,
       fetch: (request) => this.#exchange(request),
       log,
@@ -158,6 +175,18 @@ export class TokenPipeline {
     });
     this.#grants = { sender, client, agents: this.#agents, options };
     this.#namespaces = keyNamespaces(options);
+    this.#sessions = new Sessions({
+      namespace: this.#namespaces.session,
+      clientId,
+      cache: this.#cache,
+      lifetime: options.sessionLifetime,
+      log,
+      sender,
+      client,
+      agents: this.#agents,
+      authority,
+      engine: this.#engine,
+    });
     this.#defaultScopesKey = scopesKey(options.scopes);
   }
 
@@ -190,6 +219,7 @@ export class TokenPipeline {
 
   #acquire(options: TokenOptions | undefined): Promise<string> {
     try {
+      if (options?.session !== undefined) return this.#acquireForSession(options);
       const selection = resolveAgentSelection(options, this.#options);
       const basics = this.#basics(options);
       const kind = TOKEN_KINDS[selection.kind] as AnyKind;
@@ -202,6 +232,72 @@ export class TokenPipeline {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  #acquireForSession(options: TokenOptions): Promise<string> {
+    checkSessionConflicts(options as Readonly<Record<string, unknown>>);
+    const claims = readClaims(options.claims);
+    const correlationId = readCorrelationId(options.correlationId);
+    const scopes =
+      options.scopes === undefined ? undefined : normalizeScopes(options.scopes, "scopes");
+    return this.#sessions.acquire(options.session, scopes, claims, correlationId);
+  }
+
+  /**
+   * Starts a long-running session for the current user (plain On-Behalf-Of or as an agent
+   * identity): every local check of the assertion, then the exchange with `offline_access`.
+   */
+  public startSession(options: StartSessionOptions | undefined): Promise<string> {
+    const signal = options?.abortSignal;
+    const started = this.#startSession(options);
+    if (signal === undefined) return started;
+    return raceSignal(
+      started,
+      signal,
+      () =>
+        new OnBehalfOfError("ERR_OBO_ABORTED", "Starting the session was aborted by the caller.", {
+          cause: signal.reason,
+        }),
+    );
+  }
+
+  async #startSession(options: StartSessionOptions | undefined): Promise<string> {
+    const selection = resolveAgentSelection(options, this.#options);
+    if (selection.kind !== "obo" && selection.kind !== "agent-obo") {
+      throw configurationError(
+        "tokenKind",
+        'must be "obo" for a session: a session keeps a signed-in user\'s refresh token.',
+      );
+    }
+    const basics = this.#basics(options);
+    const kind = TOKEN_KINDS[selection.kind] as AnyKind;
+    const assertion = await readUserAssertion(
+      options?.userAssertion,
+      this.#options.getUserAssertion,
+    );
+    const checked = kind.request(selection, basics, assertion, this.#options);
+    return this.#sessions.start({
+      agentId: selection.kind === "agent-obo" ? selection.agentId : undefined,
+      assertion,
+      tenant: checked.tenant,
+      scopes: basics.scopes,
+      correlationId: checked.correlationId,
+    });
+  }
+
+  /** Ends a long-running session; whether there was one. */
+  public endSession(session: string): Promise<boolean> {
+    return this.#sessions.end(session);
+  }
+
+  /** The live long-running sessions of a user. */
+  public listSessions(user: SessionUser): Promise<readonly SessionInfo[]> {
+    return this.#sessions.list(user);
+  }
+
+  /** Ends every long-running session of a user; how many. */
+  public endUserSessions(user: SessionUser): Promise<number> {
+    return this.#sessions.endUser(user);
   }
 
   #run(
@@ -231,7 +327,19 @@ export class TokenPipeline {
   }
 
   /** One acquisition that goes to the network, in its own span; its legs are child spans. */
-  #exchange(request: TokenRequest): Promise<FetchedToken> {
+  #exchange(request: EngineRequest): Promise<FetchedToken> {
+    if (request.kind === "session" || request.kind === "session-start") {
+      return traceAcquisition(
+        {
+          tokenKind: "obo",
+          tenant: request.tenant,
+          agentId: request.agentId,
+          correlationId: request.correlationId,
+          claims: request.claims !== undefined,
+        },
+        () => this.#sessions.fetch(request),
+      );
+    }
     const kind = TOKEN_KINDS[request.kind] as AnyKind;
     const { assertion } = request;
     return traceAcquisition(

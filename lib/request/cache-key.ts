@@ -6,6 +6,11 @@ import type { ResolvedOptions } from "../options/resolve-options.js";
 export interface KeyNamespaces {
   readonly obo: string;
   readonly agent: string;
+  /**
+   * Long-running sessions' ids and tokens. Without the rules' fingerprint: changing
+   * allowedTenants or audiences must not orphan the sessions of running jobs.
+   */
+  readonly session: string;
 }
 
 /**
@@ -59,5 +64,6 @@ export function keyNamespaces(options: ResolvedOptions): KeyNamespaces {
   return {
     obo: keyNamespace(["obo", authority.host, authority.tenant, clientId, rules]),
     agent: keyNamespace(["agent", authority.host, authority.tenant, clientId, rules]),
+    session: keyNamespace(["session", authority.host, authority.tenant, clientId]),
   };
 }

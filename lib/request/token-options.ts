@@ -15,6 +15,12 @@ export interface TokenOptions extends AgentTokenOptions {
    * The token is then requested anew with them, bypassing the cache, and replaces the cached one.
    */
   claims?: string | undefined;
+  /**
+   * A long-running session's key (from `startSession`): the token is the session's, with no
+   * incoming request and no user assertion. Not with `userAssertion`, `agentIdentity`,
+   * `tokenKind`, `agentUser` or `tenantId`.
+   */
+  session?: string | undefined;
   /** Stops waiting for the token; the call fails with `ERR_OBO_ABORTED`. */
   abortSignal?: AbortSignal | undefined;
   /**

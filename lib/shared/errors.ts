@@ -20,6 +20,8 @@ import { GraphClientError } from "@microsoft/microsoft-graph-client";
  * | `ERR_OBO_TIMEOUT` | the acquisition did not finish within `timeoutMs` |
  * | `ERR_OBO_ABORTED` | the caller's `AbortSignal` fired |
  * | `ERR_OBO_SESSION_STORE_UNAVAILABLE` | the session store cannot answer now (Redis unreachable, the in-memory store full); the session is not known to be gone: retry later |
+ * | `ERR_OBO_SESSION_NOT_FOUND` | a long-running session key is malformed, tampered with, unknown, ended or expired (no token request was sent) |
+ * | `ERR_OBO_SESSION_REVOKED` | Entra refused the session's refresh token (revoked, expired, password reset, Conditional Access); the session is ended (see {@link OnBehalfOfError.claims}) |
  */
 export type OnBehalfOfErrorCode =
   | "ERR_OBO_CONFIGURATION"
@@ -34,7 +36,9 @@ export type OnBehalfOfErrorCode =
   | "ERR_OBO_ACCESS_TOKEN_INSUFFICIENT_SCOPE"
   | "ERR_OBO_TIMEOUT"
   | "ERR_OBO_ABORTED"
-  | "ERR_OBO_SESSION_STORE_UNAVAILABLE";
+  | "ERR_OBO_SESSION_STORE_UNAVAILABLE"
+  | "ERR_OBO_SESSION_NOT_FOUND"
+  | "ERR_OBO_SESSION_REVOKED";
 
 /**
  * Which token request failed, for flows made of several requests (agent identities).
@@ -42,9 +46,11 @@ export type OnBehalfOfErrorCode =
  * - `obo`: the On-Behalf-Of exchange of the user's token;
  * - `exchange-token`: the blueprint's exchange token (T1) for an agent identity;
  * - `app-only`: an app-only token of an agent identity;
- * - `agent-user`: a token for an agent's user account (`user_fic`).
+ * - `agent-user`: a token for an agent's user account (`user_fic`);
+ * - `refresh-token`: a long-running session's refresh token redeemed (plain or as an agent identity).
  */
-export type TokenRequestLeg = "obo" | "exchange-token" | "app-only" | "agent-user";
+export type TokenRequestLeg =
+  "obo" | "exchange-token" | "app-only" | "agent-user" | "refresh-token";
 
 /** Details that an {@link OnBehalfOfError} can carry besides its code and message. */
 export interface OnBehalfOfErrorDetails {

@@ -2,7 +2,8 @@
  * The sample web API: `GET /me` and `GET /me/manager` on behalf of the signed-in user, as the API
  * itself and (under `/agent`) as a Microsoft Entra agent identity. Every route is protected by
  * `requireAccessToken`, which also puts the caller's token into the request context that the
- * providers read.
+ * providers read. With a job board, `POST /jobs/manager-chain` starts a long-running job on behalf
+ * of the user (see manager-chain-jobs.ts).
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import { GraphError, type Client, type ClientOptions } from "@microsoft/microsoft-graph-client";
@@ -15,6 +16,7 @@ import {
   type OnBehalfOfAuthenticationProviderOptions,
   type RequireAccessTokenOptions,
 } from "graph-obo-auth";
+import { ManagerChainWorker, managerChainRoutes, type JobBoard } from "./manager-chain-jobs.js";
 
 /** How the sample API is wired: to the emulator, or to a real tenant. */
 export interface SampleApiConfig {
@@ -28,6 +30,11 @@ export interface SampleApiConfig {
   readonly agentValidation?: RequireAccessTokenOptions | undefined;
   /** Graph client options (base URL, custom hosts, fetch options for the emulator). */
   readonly graph?: Omit<ClientOptions, "authProvider" | "middleware"> | undefined;
+  /**
+   * Optional: the long-running job routes (`POST /jobs/manager-chain`, `GET /jobs/:id`) on this
+   * board, shared by the instances (a queue in production).
+   */
+  readonly jobs?: JobBoard | undefined;
 }
 
 /** The app and its providers, so callers can read their stats. */
@@ -35,6 +42,8 @@ export interface SampleApi {
   readonly app: express.Express;
   readonly apiProvider: OnBehalfOfAuthenticationProvider;
   readonly agentProvider: OnBehalfOfAuthenticationProvider | undefined;
+  /** With `jobs`: this instance's worker for queued jobs. */
+  readonly jobWorker: ManagerChainWorker | undefined;
 }
 
 function profile(graph: Client, path: string) {
@@ -63,6 +72,11 @@ export function createSampleApi(config: SampleApiConfig): SampleApi {
   const asApi = requireAccessToken(config.apiValidation);
   app.get("/me", asApi, profile(apiGraph, "/me"));
   app.get("/me/manager", asApi, profile(apiGraph, "/me/manager"));
+  let jobWorker: ManagerChainWorker | undefined;
+  if (config.jobs !== undefined) {
+    app.use("/jobs", asApi, managerChainRoutes(apiProvider, config.jobs));
+    jobWorker = new ManagerChainWorker(apiProvider, config.jobs, config.graph);
+  }
 
   let agentProvider: OnBehalfOfAuthenticationProvider | undefined;
   if (config.agent !== undefined && config.agentValidation !== undefined) {
@@ -88,5 +102,5 @@ export function createSampleApi(config: SampleApiConfig): SampleApi {
       res.status(500).json({ error: "internal_error" });
     }
   });
-  return { app, apiProvider, agentProvider };
+  return { app, apiProvider, agentProvider, jobWorker };
 }

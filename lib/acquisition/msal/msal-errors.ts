@@ -8,6 +8,7 @@ const LEG_NAMES: Record<TokenRequestLeg, string> = {
   "exchange-token": "the agent identity blueprint's exchange token (T1) request",
   "app-only": "the agent identity's app-only token request",
   "agent-user": "the agent user token (user_fic) request",
+  "refresh-token": "the session's refresh token request",
 };
 
 function firstLine(text: string): string {

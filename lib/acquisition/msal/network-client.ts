@@ -23,6 +23,13 @@ function headerOf(headers: Record<string, string>, name: string): string | undef
   return undefined;
 }
 
+/** The `refresh_token` of a token response's body, if it has one. */
+function refreshTokenOf(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const value = (body as { refresh_token?: unknown }).refresh_token;
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
 /** The default transport, like msal-node's own: `fetch`, JSON bodies; through a proxy if one is set. */
 async function fetchRequest<T>(
   method: "GET" | "POST",
@@ -71,6 +78,13 @@ export interface AbortableNetworkRequestOptions extends NetworkRequestOptions {
 export interface Attempt {
   readonly signal: AbortSignal | undefined;
   facts: ResponseFacts | undefined;
+  /**
+   * Set for a long-running session's request: the answer's `refresh_token` is then kept in
+   * `refreshToken`, read from this very answer (msal-node does not return it, and its store is
+   * shared by concurrent requests).
+   */
+  readonly keepRefreshToken?: boolean;
+  refreshToken?: string | undefined;
 }
 
 const attempts = new AsyncLocalStorage<Attempt>();
@@ -152,6 +166,7 @@ export class ObservingNetworkClient implements INetworkModule {
         status: response.status,
         retryAfterMs: parseRetryAfter(headerOf(response.headers, "retry-after"), Date.now()),
       };
+      if (attempt.keepRefreshToken === true) attempt.refreshToken = refreshTokenOf(response.body);
     }
     return response;
   }

@@ -6,13 +6,16 @@ import type { AgentStats } from "../../acquisition/agent-grants.js";
 import type { TokenStats } from "../../cache/token-engine.js";
 import type { OnBehalfOfAuthenticationProviderOptions } from "../../options/provider-options.js";
 import { resolveOptions } from "../../options/resolve-options.js";
-import { TokenPipeline } from "../../pipeline/token-pipeline.js";
+import { TokenPipeline, type StartSessionOptions } from "../../pipeline/token-pipeline.js";
+import type { SessionInfo, SessionUser } from "../../session/sessions.js";
 import type { TokenOptions } from "../../request/token-options.js";
 import {
   asTokenCredential,
   type AsTokenCredentialOptions,
 } from "../token-credential/as-token-credential.js";
 import type { OnBehalfOfTokenCredential } from "../token-credential/token-credential-types.js";
+
+export type { StartSessionOptions };
 
 /**
  * Per-request options. The Graph client passes them from
@@ -82,6 +85,66 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
    */
   public getAccessToken(options?: OnBehalfOfTokenOptions): Promise<string> {
     return this.#pipeline.acquire(options);
+  }
+
+  /**
+   * Starts a long-running session for the current user: exchanges the user's assertion (plain
+   * On-Behalf-Of, or as an agent identity) with `offline_access`, keeps Entra's refresh token in
+   * the token cache's session store, and returns the session's key. Later,
+   * `getAccessToken({ session: key })` (or the same option through the Graph middleware, Kiota or
+   * TokenCredential adapters) returns tokens for the user with no incoming request, until the
+   * session ends, expires (`sessions` option) or Entra revokes it.
+   *
+   * @remarks
+   * The key (`obs1.` and 256 random bits) is a bearer secret: keep it with the job, never log it.
+   * The store keeps only a keyed hash of it.
+   *
+   * @param options - scopes (the session's default scopes), user assertion, agent identity
+   * @returns the session key
+   * @throws {@link OnBehalfOfError} as `getAccessToken`; `ERR_OBO_CONFIGURATION` for app-only or
+   *   agent-user tokens, which have no user to keep a session for
+   *
+   * @example
+   * ```ts
+   * const session = await authProvider.startSession({ scopes: ["User.Read"] });
+   * queue.push({ job: "report", session }); // later, anywhere:
+   * const token = await authProvider.getAccessToken({ session });
+   * ```
+   */
+  public startSession(options?: StartSessionOptions): Promise<string> {
+    return this.#pipeline.startSession(options);
+  }
+
+  /**
+   * Ends a long-running session: its key gets no token any more, on any instance sharing the
+   * store.
+   *
+   * @param session - the session key
+   * @returns whether there was such a session (`false` when it had ended or expired already)
+   * @throws {@link OnBehalfOfError} `ERR_OBO_SESSION_NOT_FOUND` for a malformed key
+   */
+  public endSession(session: string): Promise<boolean> {
+    return this.#pipeline.endSession(session);
+  }
+
+  /**
+   * The live long-running sessions of a user, by tenant id and object id (the `tid` and `oid` of
+   * the user's token). Neither keys nor tokens are listed.
+   *
+   * @param user - the user's `tid` and `oid`
+   */
+  public listSessions(user: SessionUser): Promise<readonly SessionInfo[]> {
+    return this.#pipeline.listSessions(user);
+  }
+
+  /**
+   * Ends every long-running session of a user: for sign-out or account deletion.
+   *
+   * @param user - the user's `tid` and `oid`
+   * @returns how many sessions were ended
+   */
+  public endUserSessions(user: SessionUser): Promise<number> {
+    return this.#pipeline.endUserSessions(user);
   }
 
   /**

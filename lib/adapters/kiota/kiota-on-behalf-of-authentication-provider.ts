@@ -24,6 +24,12 @@ export interface KiotaOnBehalfOfAuthenticationProviderOptions {
    * still name others.
    */
   readonly scopes?: readonly string[] | undefined;
+  /**
+   * A long-running session's key (`startSession`): every request of this client gets the
+   * session's token, with no incoming request (a background job's client). A request option can
+   * still name another session.
+   */
+  readonly session?: string | undefined;
 }
 
 /**
@@ -64,6 +70,7 @@ export class KiotaOnBehalfOfAuthenticationProvider {
   readonly #provider: Pick<OnBehalfOfAuthenticationProvider, "getAccessToken">;
   readonly #allowedHosts: ReadonlySet<string>;
   readonly #scopes: readonly string[] | undefined;
+  readonly #session: string | undefined;
 
   /**
    * @param provider - the On-Behalf-Of provider whose engine and cache serve the tokens
@@ -85,6 +92,7 @@ export class KiotaOnBehalfOfAuthenticationProvider {
     this.#allowedHosts = normalizeAllowedHosts(options.allowedHosts);
     this.#scopes =
       options.scopes === undefined ? undefined : normalizeScopes(options.scopes, "scopes");
+    this.#session = options.session;
   }
 
   /** The hosts whose requests get a token, lower-cased. */
@@ -129,6 +137,7 @@ export class KiotaOnBehalfOfAuthenticationProvider {
     const perRequest = (option as Partial<OnBehalfOfRequestOption> | undefined)?.tokenOptions;
     return {
       ...(this.#scopes === undefined ? {} : { scopes: [...this.#scopes] }),
+      ...(this.#session === undefined ? {} : { session: this.#session }),
       ...(typeof perRequest === "object" ? perRequest : {}),
       ...(claims === undefined ? {} : { claims }),
     };

@@ -40,6 +40,13 @@ export interface AsTokenCredentialOptions {
    * comes with the call. A call naming another tenant is refused.
    */
   readonly tenantId?: string | undefined;
+  /**
+   * A long-running session's key (`startSession`): every call gets the session's token, with no
+   * incoming request. Not with `userAssertion`, `agentIdentity`, `tokenKind`, `agentUser` or
+   * `tenantId`. A credential bound to a session may be shared by a job's clients: the session is
+   * one user's.
+   */
+  readonly session?: string | undefined;
 }
 
 /**

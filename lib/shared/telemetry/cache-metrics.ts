@@ -6,7 +6,13 @@ import { ATTR, INSTRUMENTATION_NAME, METRIC } from "./names.js";
 /** How one token request (one attempt of a leg) ended. */
 export type TokenRequestOutcome = "success" | "retried" | "failure" | "timeout";
 
-const LEGS: readonly TokenRequestLeg[] = ["obo", "exchange-token", "app-only", "agent-user"];
+const LEGS: readonly TokenRequestLeg[] = [
+  "obo",
+  "exchange-token",
+  "app-only",
+  "agent-user",
+  "refresh-token",
+];
 const OUTCOMES: readonly TokenRequestOutcome[] = ["success", "retried", "failure", "timeout"];
 
 /** Bucket bounds of the duration histogram, in seconds: Entra answers in tens of milliseconds to seconds. */

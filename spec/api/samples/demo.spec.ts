@@ -27,6 +27,11 @@ describe("npm run demo (the README's first command)", function () {
       "agent identity a6e00000-0000-4000-8000-000000000005 acting on behalf of the user",
       "Graph saw 4 calls whose token was issued to the agent identity",
       `"failures":1 is dan's MFA refusal in step 3, expected`,
+      "5. Long-running jobs",
+      "as erin → 404 (owners only)",
+      "Instance B ran the queued jobs with no incoming request: 1 report(s), 2 refresh-token request(s)",
+      "bob's job  → done: Bob Brown → Carol Clark → Dan Davis",
+      "erin's job → ended (ERR_OBO_SESSION_REVOKED)",
       "Demo finished",
     ]) {
       assert.ok(result.stdout.includes(step), `missing "${step}" in:\n${result.stdout}`);

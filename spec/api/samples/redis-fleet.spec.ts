@@ -11,7 +11,7 @@ describe("samples/redis-fleet (npm run sample:fleet)", function () {
     requireRedisServer(this);
   });
 
-  it("serves the second instance from Redis without a token request", () => {
+  it("serves the second instance from Redis without a token request, and runs a job there with the first one's session", () => {
     // The child's coverage maps differently and would corrupt c8's merge: send it elsewhere.
     const coverage = mkdtempSync(join(tmpdir(), "fleet-sample-coverage-"));
     const { REDIS_URL: _url, ...env } = process.env;
@@ -28,6 +28,14 @@ describe("samples/redis-fleet (npm run sample:fleet)", function () {
     assert.match(
       result.stdout,
       /alice@contoso\.example\s+→ instance B: 200 Alice Adams; token requests: 0/,
+    );
+    assert.match(
+      result.stdout,
+      /alice@contoso\.example\s+→ job on B, two hours later: done Alice Adams → Carol Clark → Dan Davis/,
+    );
+    assert.match(
+      result.stdout,
+      /erin@fabrikam\.example\s+→ job on B, two hours later: ended ERR_OBO_SESSION_REVOKED/,
     );
   });
 });

@@ -4,7 +4,7 @@ import { runSoak } from "../../../bench/soak/run-soak.js";
 describe("soak and faults against the emulator (bounded)", function () {
   this.timeout(60_000);
 
-  it("keeps every user's calls their own under 5xx, 429, delays and connection resets, with no hang or leak", async () => {
+  it("keeps every user's calls their own under 5xx, 429, delays and connection resets, with no hang or leak, sessions included", async () => {
     const report = await runSoak({
       users: 30,
       calls: 300,
@@ -18,6 +18,8 @@ describe("soak and faults against the emulator (bounded)", function () {
     assert.equal(report.unhandledRejections, 0);
     assert.equal(report.secretsInOutput, 0, "no token or secret in errors or logs");
     assert.ok(report.faultsInjected >= 50);
+    assert.equal(report.sessionCalls, 100, "every third call through the user's session");
+    assert.equal(report.sessionsLost, 0, "no transient fault ends a session");
     assert.equal(Object.keys(report.unrelatedFailures).length, 5);
     for (const [scenario, failed] of Object.entries(report.unrelatedFailures)) {
       assert.equal(failed, 0, `${scenario}: no unrelated user fails`);
