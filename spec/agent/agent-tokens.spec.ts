@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { AGENT_A, FakeAgentEntra } from "../support/agent-entra.js";
+import nock from "nock";
+import type { OnBehalfOfError } from "../../lib/index.js";
+import { AGENT_A, AGENT_B, FakeAgentEntra } from "../support/agent-entra.js";
+import { entraError } from "../support/entra.js";
 import { TENANT, userToken } from "../support/tokens.js";
 import { agentProvider } from "./helpers.js";
 
@@ -69,6 +72,47 @@ describe("agent identity tokens (AgentTokens)", () => {
           leg,
         );
       }
+    }
+  });
+
+  it("holds back, after a 429 with a long Retry-After, only that leg of that agent: other agents are served", async () => {
+    const throttle = (match: (form: Record<string, string>) => boolean): void => {
+      nock("https://login.microsoftonline.com")
+        .post(/\/oauth2\/v2\.0\/token/, (body: Record<string, string>) => match(body))
+        .query(true)
+        .reply(429, entraError("temporarily_unavailable", 50196), { "Retry-After": "300" });
+    };
+    const alice = await userToken({ oid: "alice", tid: TENANT });
+    const legs: [string, (form: Record<string, string>) => boolean, Record<string, unknown>][] = [
+      ["exchange-token", (f) => f.fmi_path === AGENT_A, { userAssertion: alice }],
+      [
+        "app-only",
+        (f) => f.client_id === AGENT_A && f.scope?.includes("graph.microsoft.com") === true,
+        { tokenKind: "app-only" },
+      ],
+      [
+        "agent-user-credential",
+        (f) =>
+          f.client_id === AGENT_A && f.scope?.startsWith("api://AzureADTokenExchange") === true,
+        { agentUser: { objectId: USER_OID } },
+      ],
+    ];
+    for (const [leg, match, options] of legs) {
+      throttle(match);
+      const entra = new FakeAgentEntra();
+      if (leg !== "exchange-token") entra.expect(1); // A's T1
+      const authProvider = agentProvider();
+      const failed = await authProvider.getAccessToken({ ...options, agentIdentity: AGENT_A }).then(
+        () => assert.fail(`${leg}: resolved`),
+        (e: unknown) => e as OnBehalfOfError,
+      );
+      assert.equal(failed.status, 429, leg);
+      entra.expect(leg === "agent-user-credential" ? 3 : 2); // B's T1 (and T2), and its token
+      await authProvider.getAccessToken({ ...options, agentIdentity: AGENT_B });
+      assert.ok(
+        entra.requests.some((r) => r.form.client_id === AGENT_B),
+        `${leg}: B served`,
+      );
     }
   });
 });

@@ -9,7 +9,10 @@ import { LegGates } from "../../lib/agent/leg-gates.js";
 import { requestToken, type LegContext, type RequestPolicy } from "../../lib/agent/token-leg.js";
 import { OnBehalfOfError } from "../../lib/errors.js";
 import { createLogger } from "../../lib/logger.js";
-import { ObservingNetworkClient } from "../../lib/msal/network-client.js";
+import {
+  ObservingNetworkClient,
+  type AbortableNetworkRequestOptions,
+} from "../../lib/msal/network-client.js";
 import type { CacheMetrics } from "../../lib/telemetry/cache-metrics.js";
 
 const URL = "https://login.microsoftonline.com/t/oauth2/v2.0/token";
@@ -401,5 +404,97 @@ describe("requestToken (one token request: retries, gates, deadline, metrics)", 
       waited.message,
       "The token request (exchange-token) did not complete within 30 ms.",
     );
+  });
+
+  it("opens a gate that another request closed meanwhile once its own request succeeds; an open gate is not waited for", async () => {
+    const h = harness();
+    const fetched = await requestToken(h.context, {
+      leg: "exchange-token",
+      what: "T1",
+      client: h.client,
+      correlationId: "c",
+      gate: "g",
+      send: () => {
+        h.gates.close("g", 60_000, Date.now()); // another request of the leg got a 429
+        return Promise.resolve({ accessToken: "t", expiresOn: null } as AuthenticationResult);
+      },
+    });
+    assert.equal(fetched.accessToken, "t");
+    assert.equal(h.gates.remaining("g", Date.now()), 0, "Entra answered: the leg is open");
+    assert.ok(!h.lines.some((line) => line.includes("waiting")), "nothing was waited for");
+  });
+
+  it("works without metrics", async () => {
+    const h = harness();
+    const { metrics: _none, ...context } = h.context;
+    const fetched = await requestToken(context, {
+      leg: "obo",
+      what: "a token",
+      client: h.client,
+      correlationId: "c",
+      send: () => Promise.resolve({ accessToken: "t", expiresOn: null } as AuthenticationResult),
+    });
+    assert.equal(fetched.accessToken, "t");
+  });
+
+  it("logs a final failure without a status or an Entra error code as just its code", async () => {
+    const h = harness();
+    const error = await requestToken(h.context, {
+      leg: "obo",
+      what: "a token",
+      client: h.client,
+      correlationId: "c-8",
+      send: () => Promise.reject(new Error("MSAL broke")),
+    }).then(
+      () => assert.fail("resolved"),
+      (e: unknown) => e as OnBehalfOfError,
+    );
+    assert.equal(
+      h.lines.at(-1),
+      `warn graph-obo-auth: a token failed: ${error.code}  (leg=obo, correlationId=c-8)`,
+    );
+  });
+
+  it("waits for a gate closed for exactly maxRetryAfterMs", async () => {
+    class FixedGates extends LegGates {
+      public override remaining(): number {
+        return 20;
+      }
+    }
+    const h = harness({ maxRetryAfterMs: 20 });
+    const { send, calls } = sendVia([ok]);
+    await requestToken(
+      { ...h.context, gates: new FixedGates() },
+      { leg: "exchange-token", what: "T1", client: h.client, correlationId: "c", gate: "g", send },
+    );
+    assert.equal(calls(), 1);
+  });
+
+  it("aborts the request on the wire when the deadline fires", async () => {
+    const h = harness({ timeoutMs: 30 });
+    const signals: AbortSignal[] = [];
+    const network = new ObservingNetworkClient({
+      sendGetRequestAsync: () => Promise.reject(new Error("unused")),
+      sendPostRequestAsync: (_url, options) => {
+        const signal = (options as AbortableNetworkRequestOptions | undefined)?.signal;
+        if (signal !== undefined) signals.push(signal);
+        return new Promise(() => undefined);
+      },
+    });
+    await assert.rejects(
+      requestToken(h.context, {
+        leg: "obo",
+        what: "a token",
+        client: h.client,
+        correlationId: "c",
+        send: async () => {
+          await network.sendPostRequestAsync(URL);
+          return null;
+        },
+      }),
+      { code: "ERR_OBO_TIMEOUT" },
+    );
+    assert.equal(signals.length, 1);
+    assert.equal(signals[0]?.aborted, true, "the socket is freed");
   });
 });
