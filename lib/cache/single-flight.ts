@@ -12,11 +12,6 @@ export class SingleFlight<T> {
     return this.#inFlight.has(key);
   }
 
-  /** The number of keys with a running task. */
-  public get size(): number {
-    return this.#inFlight.size;
-  }
-
   /**
    * Joins the running task for `key`, or starts `task`.
    *

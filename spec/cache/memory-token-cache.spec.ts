@@ -150,3 +150,75 @@ describe("MemoryTokenCache", () => {
     assert.throws(() => new MemoryTokenCache({ maxEntries: 1.5 }), refusal);
   });
 });
+
+describe("MemoryTokenCache: edges", () => {
+  const later = Date.now() + 60_000;
+
+  it("accepts a bound of 1", () => {
+    const cache = new MemoryTokenCache({ maxEntries: 1 });
+    cache.set("a", entry(later, "a"));
+    cache.set("b", entry(later, "b"));
+    assert.deepEqual(cache.stats(), { size: 1, evictions: 1, expired: 0 });
+    assert.equal(cache.peek("b")?.accessToken, "b");
+  });
+
+  it("deleting a key it does not hold does nothing", () => {
+    const cache = new MemoryTokenCache();
+    cache.set("a", entry(later));
+    cache.delete("missing");
+    assert.equal(cache.size, 1);
+  });
+
+  it("a replaced entry counts as used: the hand spares it once", () => {
+    const cache = new MemoryTokenCache({ maxEntries: 2 });
+    cache.set("a", entry(later, "1"));
+    cache.set("b", entry(later, "b"));
+    cache.set("a", entry(later, "2"));
+    cache.set("c", entry(later, "c"));
+    assert.equal(cache.peek("a")?.accessToken, "2", "a spared");
+    assert.equal(cache.peek("b"), undefined, "b evicted");
+  });
+
+  it("spares at most 32 read entries per eviction, then evicts the one the hand points at", () => {
+    const cache = new MemoryTokenCache({ maxEntries: 40 });
+    for (let i = 0; i < 40; i++) cache.set(`k${String(i)}`, entry(later));
+    for (let i = 0; i < 40; i++) cache.peek(`k${String(i)}`);
+    cache.set("new", entry(later)); // k0..k31 spared and unmarked, k32 evicted
+    cache.set("newer", entry(later)); // k33..k39 spared, the hand wraps: k0 evicted
+    const gone = Array.from({ length: 40 }, (_, i) => `k${String(i)}`).filter(
+      (k) => cache.peek(k) === undefined,
+    );
+    assert.deepEqual(gone, ["k0", "k32"]);
+    assert.deepEqual(cache.stats(), { size: 40, evictions: 2, expired: 0 });
+  });
+
+  it("an entry expiring right now is expired: by get, by the eviction hand and by the sweep", () => {
+    let now = 1000;
+    const cache = new MemoryTokenCache({ maxEntries: 2, now: () => now });
+    cache.set("a", entry(1000));
+    assert.equal(cache.get("a"), undefined);
+    cache.set("b", entry(2000));
+    cache.set("c", entry(5000));
+    now = 2000;
+    cache.set("d", entry(5000)); // full: the hand meets b, expiring now
+    assert.deepEqual(cache.stats(), { size: 2, evictions: 0, expired: 2 });
+    now = 5000;
+    cache.set("c", entry(5000)); // a write sweeps the next positions: c and d expire now
+    assert.equal(cache.stats().expired, 4);
+    assert.equal(cache.size, 0);
+  });
+
+  it("the sweep wraps around the ring", () => {
+    let now = 0;
+    const cache = new MemoryTokenCache({ maxEntries: 10, now: () => now });
+    for (const key of ["a", "b", "c"]) cache.set(key, entry(100));
+    // the sweep cursor is at position 3 of a ring of 3 positions
+    now = 100;
+    cache.set("d", entry(1000)); // sweeps d (position 3), then wraps to a (position 0)
+    assert.equal(cache.stats().expired, 1);
+    assert.deepEqual(
+      ["a", "b", "c", "d"].map((k) => cache.peek(k) !== undefined),
+      [false, true, true, true],
+    );
+  });
+});

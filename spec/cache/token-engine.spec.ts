@@ -387,3 +387,298 @@ describe("TokenEngine", () => {
     });
   });
 });
+
+/** An engine over a recording cache, with the refusal memory configured by `options`. */
+function edgeEngine(
+  options: {
+    fetch?: (request: string) => Promise<FetchedToken>;
+    cache?: TokenCache;
+    refusalTtlMs?: number;
+    maxRefusals?: number;
+    isFinalRefusal?: (error: unknown) => boolean;
+    verbose?: string[];
+    assertionExpired?: () => Error;
+  } = {},
+) {
+  const clock = { now: 1_000_000 };
+  const fetches: string[] = [];
+  const events: TokenCacheEvent[] = [];
+  const warnings: string[] = [];
+  const cache = options.cache ?? new MemoryTokenCache({ now: () => clock.now });
+  const metrics = new PipelineMetrics(new CacheMetrics(), (event) => events.push(event));
+  const engine = new TokenEngine<string>({
+    cache,
+    fetch:
+      options.fetch ??
+      ((request) => {
+        fetches.push(request);
+        return Promise.resolve({
+          accessToken: `token-${request}-${fetches.length}`,
+          expiresAt: clock.now + 60 * MINUTE,
+        });
+      }),
+    log: createLogger({
+      warn: (m) => warnings.push(m),
+      ...(options.verbose === undefined
+        ? {}
+        : { verbose: (m: string) => options.verbose?.push(m) }),
+    }),
+    now: () => clock.now,
+    expirySkewMs: 2 * MINUTE,
+    refreshAheadMs: 5 * MINUTE,
+    clockSkewMs: MINUTE,
+    metrics,
+    ...(options.assertionExpired === undefined
+      ? {}
+      : { assertionExpired: options.assertionExpired }),
+    ...(options.isFinalRefusal === undefined ? {} : { isFinalRefusal: options.isFinalRefusal }),
+    ...(options.refusalTtlMs === undefined ? {} : { refusalTtlMs: options.refusalTtlMs }),
+    ...(options.maxRefusals === undefined ? {} : { maxRefusals: options.maxRefusals }),
+  });
+  return { engine, clock, fetches, events, warnings, stats: () => metrics.stats(cache) };
+}
+
+const refused = new OnBehalfOfError("ERR_OBO_TOKEN_REQUEST_FAILED", "invalid_grant");
+
+describe("TokenEngine: remembered refusals", () => {
+  function refusing(extra: Parameters<typeof edgeEngine>[0] = {}) {
+    const asked: string[] = [];
+    const h = edgeEngine({
+      fetch: (request) => {
+        asked.push(request);
+        return Promise.reject(refused);
+      },
+      isFinalRefusal: (error) => error === refused,
+      refusalTtlMs: 1000,
+      ...extra,
+    });
+    return { ...h, asked };
+  }
+
+  it("answers a final refusal again from memory, unsent, until refusalTtlMs has passed", async () => {
+    const h = refusing();
+    await assert.rejects(h.engine.acquire({ key: "k", request: () => "r" }), refused);
+    h.clock.now += 999;
+    await assert.rejects(h.engine.acquire({ key: "k", request: () => "r" }), refused);
+    assert.equal(h.asked.length, 1, "the replay sent nothing");
+    assert.equal(h.stats().rememberedRefusals, 1);
+    assert.equal(h.stats().failures, 2);
+    assert.deepEqual(h.events.at(-1), { type: "failure", code: "ERR_OBO_TOKEN_REQUEST_FAILED" });
+    h.clock.now += 1; // exactly refusalTtlMs later: forgotten
+    await assert.rejects(h.engine.acquire({ key: "k", request: () => "r" }), refused);
+    assert.equal(h.asked.length, 2);
+  });
+
+  it("remembers per key, and per claims apart from the plain request", async () => {
+    const h = refusing();
+    await assert.rejects(h.engine.acquire({ key: "k", request: () => "r" }), refused);
+    await assert.rejects(h.engine.acquire({ key: "other", request: () => "o" }), refused);
+    await assert.rejects(h.engine.acquire({ key: "k", request: () => "r", claims: "{}" }), refused);
+    assert.deepEqual(h.asked, ["r", "o", "r"], "another key and a claims request were sent");
+    await assert.rejects(h.engine.acquire({ key: "k", request: () => "r", claims: "{}" }), refused);
+    assert.equal(h.asked.length, 3, "the claims refusal is remembered too");
+  });
+
+  it("remembers nothing that is not final, nor with refusalTtlMs 0 or no isFinalRefusal", async () => {
+    for (const extra of [
+      { isFinalRefusal: () => false },
+      { refusalTtlMs: 0 },
+      { refusalTtlMs: -1 },
+    ]) {
+      const h = refusing(extra);
+      await assert.rejects(h.engine.acquire({ key: "k", request: () => "r" }), refused);
+      await assert.rejects(h.engine.acquire({ key: "k", request: () => "r" }), refused);
+      assert.equal(h.asked.length, 2, JSON.stringify(extra));
+    }
+    const asked: string[] = [];
+    const h = edgeEngine({
+      fetch: (request) => (asked.push(request), Promise.reject(refused)),
+      refusalTtlMs: 1000,
+    });
+    await assert.rejects(h.engine.acquire({ key: "k", request: () => "r" }), refused);
+    await assert.rejects(h.engine.acquire({ key: "k", request: () => "r" }), refused);
+    assert.equal(asked.length, 2, "without isFinalRefusal");
+  });
+
+  it("keeps at most maxRefusals, forgetting the oldest first", async () => {
+    const h = refusing({ maxRefusals: 2 });
+    for (const key of ["a", "b", "c"]) {
+      await assert.rejects(h.engine.acquire({ key, request: () => key }), refused);
+    }
+    for (const key of ["c", "b", "a"]) {
+      await assert.rejects(h.engine.acquire({ key, request: () => key }), refused);
+    }
+    // c and b were replayed; a, the oldest, was forgotten and sent again.
+    assert.deepEqual(h.asked, ["a", "b", "c", "a"]);
+  });
+});
+
+describe("TokenEngine: edges", () => {
+  it("serves an entry up to the expiry skew exactly, and renews from refreshAt exactly", async () => {
+    const h = edgeEngine();
+    const first = await h.engine.acquire({ key: "k", request: () => "r" });
+    h.clock.now += 55 * MINUTE - 1; // 1 ms before refreshAt
+    assert.equal(await h.engine.acquire({ key: "k", request: () => "r" }), first);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(h.fetches.length, 1);
+    h.clock.now += 1; // refreshAt
+    assert.equal(await h.engine.acquire({ key: "k", request: () => "r" }), first);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(h.fetches.length, 2, "renewed at refreshAt");
+    const renewed = await h.engine.acquire({ key: "k", request: () => "r" });
+    h.clock.now += 58 * MINUTE - 1; // 1 ms before the skew of the renewed entry
+    assert.equal(await h.engine.acquire({ key: "k", request: () => "x" }), renewed);
+    h.clock.now += 1; // at the skew: not served
+    assert.notEqual(await h.engine.acquire({ key: "k", request: () => "x" }), renewed);
+  });
+
+  it("serves an entry until its assertion's expiry plus the clock skew, exactly", async () => {
+    const h = edgeEngine({
+      fetch: () =>
+        Promise.resolve({
+          accessToken: "t",
+          expiresAt: h.clock.now + 60 * MINUTE,
+          assertionExpiresAt: h.clock.now + 10 * MINUTE,
+        }),
+    });
+    await h.engine.acquire({ key: "k", request: () => "r" });
+    h.clock.now += 11 * MINUTE; // assertion expiry + clock skew
+    assert.equal(await h.engine.acquire({ key: "k", request: () => "r" }), "t");
+    h.clock.now += 1;
+    await assert.rejects(h.engine.acquire({ key: "k", request: () => "r" }), {
+      message: "The entry's assertion has expired.",
+    });
+    assert.deepEqual(h.events.at(-1), { type: "failure", code: "unknown" });
+  });
+
+  it("stores an app-only entry without an assertion expiry", async () => {
+    const stored: CachedToken[] = [];
+    const inner = new MemoryTokenCache();
+    const h = edgeEngine({
+      cache: {
+        get: (key) => inner.get(key),
+        set: (key, value) => {
+          stored.push(value);
+          inner.set(key, value);
+        },
+        delete: (key) => {
+          inner.delete(key);
+        },
+      },
+    });
+    await h.engine.acquire({ key: "k", request: () => "r" });
+    assert.equal(stored.length, 1);
+    assert.ok(!("assertionExpiresAt" in (stored[0] ?? {})), "no assertionExpiresAt key");
+    assert.deepEqual(h.stats().size, 0, "a cache without stats() counts 0");
+  });
+
+  it("renews every key in its window, each in its own flight", async () => {
+    const h = edgeEngine();
+    const a = await h.engine.acquire({ key: "a", request: () => "a" });
+    const b = await h.engine.acquire({ key: "b", request: () => "b" });
+    h.clock.now += 56 * MINUTE;
+    assert.equal(await h.engine.acquire({ key: "a", request: () => "a" }), a);
+    assert.equal(await h.engine.acquire({ key: "b", request: () => "b" }), b);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(h.fetches, ["a", "b", "a", "b"]);
+  });
+
+  it("serves a first-level hit whose renewal cannot be built, and logs the renewal when verbose", async () => {
+    const verbose: string[] = [];
+    const h = edgeEngine({ verbose });
+    const first = await h.engine.acquire({ key: "k", request: () => "r" });
+    h.clock.now += 56 * MINUTE;
+    const broken = {
+      key: "k",
+      request: (): string => {
+        throw new Error("the assertion no longer checks");
+      },
+    };
+    assert.equal(await h.engine.acquire(broken), first);
+    assert.equal(h.fetches.length, 1);
+    assert.deepEqual(verbose, []);
+    await h.engine.acquire({ key: "k", request: () => "r" });
+    assert.deepEqual(verbose, ["graph-obo-auth: renewing a token ahead of expiry"]);
+  });
+
+  it("names the failure in its cache warnings: an error code, an error name, or unknown", async () => {
+    const failures: unknown[] = [
+      new OnBehalfOfError("ERR_OBO_TIMEOUT", "x"),
+      new TypeError("x"),
+      "a string",
+    ];
+    for (const failure of failures) {
+      const h = edgeEngine({
+        cache: {
+          get: async () => {
+            await Promise.resolve();
+            throw failure;
+          },
+          set: async () => {
+            await Promise.resolve();
+            throw failure;
+          },
+          delete: () => undefined,
+        },
+      });
+      await h.engine.acquire({ key: "k", request: () => "r" });
+      const name =
+        failure instanceof OnBehalfOfError
+          ? failure.code
+          : failure instanceof Error
+            ? failure.name
+            : "unknown error";
+      assert.deepEqual(h.warnings, [
+        `graph-obo-auth: token cache read failed; fetching a new token (${name})`,
+        `graph-obo-auth: token cache write failed; the token is used uncached (${name})`,
+      ]);
+    }
+  });
+
+  it("a claims request supersedes a plain miss under way, and a later miss is stored again", async () => {
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    let n = 0;
+    const h = edgeEngine({
+      fetch: async (request) => {
+        n++;
+        const mine = n;
+        if (request === "slow") await slow;
+        return { accessToken: `token-${String(mine)}`, expiresAt: h.clock.now + 60 * MINUTE };
+      },
+    });
+    const plain = h.engine.acquire({ key: "k", request: () => "slow" });
+    const claims = await h.engine.acquire({ key: "k", request: () => "fast", claims: "{}" });
+    release();
+    assert.equal(await plain, "token-1");
+    assert.equal(await h.engine.acquire({ key: "k", request: () => "fast" }), claims);
+
+    const fresh = edgeEngine({
+      fetch: () => Promise.resolve({ accessToken: "x", expiresAt: fresh.clock.now + 10 * MINUTE }),
+    });
+    await fresh.engine.acquire({ key: "k", request: () => "r", claims: "{}" });
+    fresh.clock.now += 9 * MINUTE; // expired (skew)
+    await fresh.engine.acquire({ key: "k", request: () => "r" });
+    await fresh.engine.acquire({ key: "k", request: () => "r" });
+    assert.equal(fresh.stats().hits, 1, "the miss after a claims request was stored");
+  });
+
+  it("coordinates plain misses only, never a claims request", async () => {
+    const coordinated: string[] = [];
+    const inner = new MemoryTokenCache();
+    const h = edgeEngine({
+      cache: {
+        get: (key) => inner.get(key),
+        set: (key, value) => {
+          inner.set(key, value);
+        },
+        delete: (key) => {
+          inner.delete(key);
+        },
+        coordinate: (key, fetch) => (coordinated.push(key), fetch()),
+      },
+    });
+    await h.engine.acquire({ key: "k", request: () => "r", claims: "{}" });
+    assert.deepEqual(coordinated, []);
+  });
+});

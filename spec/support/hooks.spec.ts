@@ -9,7 +9,7 @@ const mocha = createRequire(import.meta.url).resolve("mocha/bin/mocha.js");
 
 /** Runs mocha with the root hooks on one fixture, stdout and stderr interleaved as a user sees them. */
 function runMocha(
-  fixture: string,
+  fixtures: string | readonly string[],
   env: NodeJS.ProcessEnv,
 ): { status: number | null; output: string } {
   const dir = mkdtempSync(join(tmpdir(), "graph-obo-auth-mocha-"));
@@ -22,7 +22,8 @@ function runMocha(
         process.execPath,
         [
           ...["--import", "tsx", mocha, "--no-config", "--reporter", "dot"],
-          ...["--require", "spec/support/hooks.ts", `spec/support/fixtures/${fixture}`],
+          ...["--require", "spec/support/hooks.ts"],
+          ...[fixtures].flat().map((fixture) => `spec/support/fixtures/${fixture}`),
         ],
         { stdio: ["ignore", fd, fd], env, timeout: 60_000 },
       ).status;
@@ -58,6 +59,25 @@ describe("the root hooks (spec/support/hooks.ts)", function () {
     );
     assert.doesNotMatch(output, /"after each" hook/, "the test failed, not a hook");
     assert.match(output, /2 passed, 1 failed, 0 skipped\n/);
+  });
+
+  it("report every good test of a run whose middle file has bad ones", () => {
+    const files = ["a-good", "b-bad", "c-good"].map(
+      (name) => `one-bad-among-good/${name}.fixture.ts`,
+    );
+    const { status, output } = runMocha(files, environment(false));
+    assert.equal(status, 3, output); // mocha exits with the number of failures
+    assert.match(output, /5 passing/);
+    assert.match(output, /3 failing/);
+    for (const bad of [
+      "bad 1: a synchronous test leaves a mock unused",
+      "bad 2: an async test leaves a mock unused",
+      "bad 3: a callback test leaves a mock unused",
+    ]) {
+      assert.match(output, new RegExp(`${bad}:\\s+Error: Unconsumed HTTP mocks: GET`));
+    }
+    assert.doesNotMatch(output, /"after each" hook|"before each" hook/, "no hook failed");
+    assert.match(output, /5 passed, 3 failed, 0 skipped\n/);
   });
 
   it("count specs skipped for a missing redis-server as skipped, and say why at the end", () => {
