@@ -28,7 +28,7 @@ export interface RequireAccessTokenOptions extends AccessTokenValidationOptions 
   readonly logger?: Logger | undefined;
   /**
    * Remember up to this many tokens already verified, so that a token sent again (the very same
-   * text) skips the signature check, which is most of what validation costs. `exp` and `nbf` are
+   * text) skips the signature check, a large part of what validation costs. `exp` and `nbf` are
    * still checked on every request (with `clockSkewMs`), a token is verified again once it has
    * been remembered as long as the signing keys are kept (`jwksCacheMaxAgeMs`, 10 minutes by
    * default, and 10 minutes with a key set or resolver of your own), and the oldest token is

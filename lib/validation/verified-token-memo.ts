@@ -73,7 +73,8 @@ export function rememberVerifiedTokens(
       memo.delete(token);
     }
     const claims = freeze(await validate(token));
-    if (memo.size >= maxEntries) {
+    // Two first requests with the same token may both get here: the second only replaces.
+    if (memo.size >= maxEntries && !memo.has(token)) {
       // A Map iterates in insertion order: the first key is the oldest entry.
       const oldest = memo.keys().next();
       if (oldest.done !== true) memo.delete(oldest.value);

@@ -124,6 +124,14 @@ describe("rememberVerifiedTokens (the memo)", () => {
     assert.deepEqual(verified, ["a", "b", "c", "a", "b"]);
   });
 
+  it("does not forget another token when two first requests bring the same one at once", async () => {
+    const check = memo(2);
+    await check("a");
+    await Promise.all([check("b"), check("b")]); // both verify: neither was remembered yet
+    await check("a");
+    assert.deepEqual(verified, ["a", "b", "b"], "a is still remembered");
+  });
+
   it("never remembers a refused token", async () => {
     const check = memo();
     for (let i = 0; i < 3; i++) {
