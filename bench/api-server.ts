@@ -9,7 +9,7 @@
 import type { AddressInfo } from "node:net";
 import type { AuthenticationProvider } from "@microsoft/microsoft-graph-client";
 import { Agent } from "undici";
-import express from "express";
+import { createServer, type RequestListener } from "node:http";
 import { runWithUserAssertion, type OnBehalfOfAuthenticationProvider } from "graph-obo-auth";
 import { EmulatorNetworkClient, type EmulatorProviderOptions } from "graph-obo-auth/emulator";
 import { createSampleApi, type SampleApiVariant } from "../samples/express-api/app.js";
@@ -104,16 +104,19 @@ function listen(start: Extract<ApiServerMessage, { type: "start" }>): void {
       : config.apiValidation;
   const sample = createSampleApi({ ...config, apiValidation }, variant);
   provider = sample.apiProvider;
-  let app: express.Express = sample.app;
-  if (start.mode === "context") {
-    // What requireAccessToken does around the request once the token is verified.
-    app = express();
-    app.use((req, _res, next) => {
-      runWithUserAssertion(req.headers.authorization?.slice(7) ?? "", next);
-    });
-    app.use(sample.app);
-  }
-  const server = app.listen(0, "127.0.0.1", () => {
+  const { app } = sample;
+  // `context`: what requireAccessToken does around the request once the token is verified, and
+  // nothing else (no extra router or middleware).
+  const handler: RequestListener =
+    start.mode === "context"
+      ? (req, res) => {
+          runWithUserAssertion(req.headers.authorization?.slice(7) ?? "", () => {
+            app(req, res);
+          });
+        }
+      : app;
+  const server = createServer(handler);
+  server.listen(0, "127.0.0.1", () => {
     const { port } = server.address() as AddressInfo;
     reply({ type: "ready", url: `http://127.0.0.1:${String(port)}` });
   });
