@@ -2,6 +2,7 @@
  * One bench job in a fresh process: `node --import tsx --expose-gc bench/child.ts '<job JSON>'`.
  * The result goes back to `bench/run.ts` over IPC; progress goes to stderr.
  */
+import { runApi } from "./jobs-api.js";
 import { runMiss, runStorm } from "./jobs-miss.js";
 import { runConcurrency, runGraph, runHit, runSuite, type Job, type JobResult } from "./jobs.js";
 
@@ -23,6 +24,8 @@ async function run(job: Job): Promise<JobResult> {
       return runMiss(job, log);
     case "storm":
       return runStorm(job, log);
+    case "api":
+      return runApi(job, log);
   }
 }
 

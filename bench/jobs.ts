@@ -4,6 +4,7 @@
  */
 import { Client, type AuthenticationProvider } from "@microsoft/microsoft-graph-client";
 import { MemoryTokenCache, runWithUserAssertion } from "../lib/index.js";
+import type { ApiJob, ApiResult } from "./jobs-api.js";
 import { makeAssertion, makeAssertions, userOid } from "./assertions.js";
 import { FakeEntra, GRAPH_SCOPE } from "./fake-entra.js";
 import { heapAfterGc, forceGc, median, percentile, randomIndexes, usSince } from "./stats.js";
@@ -81,7 +82,7 @@ export interface StormJob {
   readonly reps: number;
 }
 
-export type Job = HitJob | ConcurrencyJob | GraphJob | SuiteJob | MissJob | StormJob;
+export type Job = HitJob | ConcurrencyJob | GraphJob | SuiteJob | MissJob | StormJob | ApiJob;
 
 /** One repetition of a timed loop. */
 export interface RepFigures {
@@ -221,7 +222,7 @@ export interface StormResult {
 }
 
 export type JobResult =
-  HitResult | ConcurrencyResult | GraphResult | SuiteResult | MissResult | StormResult;
+  HitResult | ConcurrencyResult | GraphResult | SuiteResult | MissResult | StormResult | ApiResult;
 
 // ---------------------------------------------------------------------------------------------
 

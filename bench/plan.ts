@@ -1,4 +1,5 @@
 /** What a bench run measures, for each mode. */
+import type { ApiJob } from "./jobs-api.js";
 import type { Budget } from "./jobs.js";
 import { SUBJECTS, type SubjectId } from "./subjects.js";
 
@@ -34,6 +35,8 @@ export interface Plan {
     readonly delayMs: number;
     readonly reps: number;
   };
+  /** The sample web API under load (autocannon): users, connections, seconds per run, rounds. */
+  readonly api: Omit<ApiJob, "kind">;
 }
 
 /** The plan of a mode, optionally restricted to some approaches. */
@@ -52,6 +55,13 @@ export function makePlan(mode: Mode, only?: readonly SubjectId[]): Plan {
   };
   // The same storm in every mode: "exactly 1,000 token requests" is the figure that matters.
   const storm = { users: 1_000, callsPerUser: 5, delayMs: 50, reps: mode === "quick" ? 1 : 3 };
+  // 10,000 users is the size; --quick keeps the method with fewer users and rounds. Many
+  // short rounds rather than a few long ones: on a shared machine the load swings within a minute,
+  // and the median of paired rounds rides it out better.
+  const api =
+    mode === "quick"
+      ? { users: 1_000, connections: 16, seconds: 3, reps: 5, warmupSeconds: 2 }
+      : { users: 10_000, connections: 16, seconds: 5, reps: 10, warmupSeconds: 5 };
   switch (mode) {
     case "quick":
       return {
@@ -64,6 +74,7 @@ export function makePlan(mode: Mode, only?: readonly SubjectId[]): Plan {
         graph: { sizes: [1, 1_000], reps: 3, callsPerBlock: 1_000, warmupCalls: 1_000 },
         miss,
         storm,
+        api,
       };
     case "default":
     case "full":
@@ -77,6 +88,7 @@ export function makePlan(mode: Mode, only?: readonly SubjectId[]): Plan {
         graph: { sizes: [1, 1_000, 10_000], reps: 5, callsPerBlock: 2_000, warmupCalls: 1_000 },
         miss,
         storm,
+        api,
       };
   }
 }

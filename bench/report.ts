@@ -9,7 +9,9 @@ import type {
   StormResult,
   SuiteResult,
 } from "./jobs.js";
+import type { ApiResult } from "./jobs-api.js";
 import type { Plan } from "./plan.js";
+import { apiTargets, renderApi } from "./report-api.js";
 import { median } from "./stats.js";
 import { SUBJECTS, subjectSpec, type SubjectId } from "./subjects.js";
 
@@ -45,6 +47,7 @@ export interface BenchResults {
   readonly suites: readonly SuiteResult[];
   readonly miss: readonly MissResult[];
   readonly storm: readonly StormResult[];
+  readonly api: readonly ApiResult[];
   readonly failures: readonly { readonly job: string; readonly error: string }[];
   readonly targets: readonly TargetResult[];
 }
@@ -79,7 +82,7 @@ function users(n: number): string {
  * A Markdown table. The first column is left-aligned; the others are right-aligned unless
  * `leftColumns` names them (or is `true`: all).
  */
-function table(
+export function table(
   header: readonly string[],
   rows: readonly (readonly string[])[],
   leftColumns: true | readonly number[] = [],
@@ -147,6 +150,7 @@ export function evaluateTargets(
   graph: readonly GraphResult[],
   miss: readonly MissResult[] = [],
   storm: readonly StormResult[] = [],
+  api: readonly ApiResult[] = [],
 ): TargetResult[] {
   const out: TargetResult[] = [];
   const sizes = plan.sizes.filter((s) => hitOf(hit, "ours", s) !== undefined);
@@ -328,6 +332,9 @@ export function evaluateTargets(
       pass: ours === undefined ? null : ours.reps.every((r) => r.tokenRequests === ours.users),
     });
   }
+
+  // 9. the whole API under load; the Graph request ÷ the constant-token provider
+  out.push(...apiTargets(api, graph));
   return out;
 }
 
@@ -444,6 +451,8 @@ export function renderMarkdown(results: BenchResults): string {
         `runWithUserAssertion: our provider's default accessor (AsyncLocalStorage). Token requests per Graph request: ${graph.map((g) => g.tokenRequestsPerCall.toFixed(2)).join(" / ")}.`,
     );
   }
+
+  if (results.api.length > 0) renderApi(results.api, out);
 
   // Targets
   out.push("");

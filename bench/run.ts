@@ -8,6 +8,7 @@
  * npm run bench -- --full       # adds 100,000 users (slow: the shared msal app takes ~2 s a hit)
  * npm run bench -- --only msal-shared,ms-partitioned --sections hit
  * npm run bench -- --quick --sections miss,storm
+ * npm run bench -- --quick --sections api   # the sample web API under load (autocannon)
  * ```
  *
  * Markdown goes to stdout, progress to stderr, everything to `.bench/results.json`.
@@ -28,6 +29,7 @@ import type {
   StormResult,
   SuiteResult,
 } from "./jobs.js";
+import type { ApiResult } from "./jobs-api.js";
 import { makePlan, type Mode } from "./plan.js";
 import { evaluateTargets, renderMarkdown, type BenchResults } from "./report.js";
 import { SUBJECTS, subjectSpec, type SubjectId } from "./subjects.js";
@@ -35,7 +37,7 @@ import { SUBJECTS, subjectSpec, type SubjectId } from "./subjects.js";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
 const CHILD = path.join(HERE, "child.ts");
-const SECTIONS = ["hit", "miss", "concurrency", "storm", "graph", "suites"] as const;
+const SECTIONS = ["hit", "miss", "concurrency", "storm", "graph", "api", "suites"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `Usage: npm run bench -- [--quick | --full] [--only ID,...] [--sections ${SECTIONS.join(",")}] [--json FILE]
@@ -248,6 +250,13 @@ async function main(): Promise<void> {
       });
     }
   }
+  if (cli.sections.has("api")) {
+    tasks.push({
+      name: `api: the sample web API under load, ${plan.api.users.toLocaleString("en-US")} users`,
+      job: { kind: "api", ...plan.api },
+      heapMb: 4_096,
+    });
+  }
   if (cli.sections.has("suites")) {
     for (const file of suiteFiles()) {
       tasks.push({
@@ -264,6 +273,7 @@ async function main(): Promise<void> {
   const suites: SuiteResult[] = [];
   const miss: MissResult[] = [];
   const storm: StormResult[] = [];
+  const api: ApiResult[] = [];
   const failures: { job: string; error: string }[] = [];
   for (const [i, task] of tasks.entries()) {
     const t0 = Date.now();
@@ -294,6 +304,12 @@ async function main(): Promise<void> {
           miss.push(result);
           log(
             `    ${result.cpuUsPerMiss.toFixed(0)} µs CPU per miss (endpoint alone ${result.endpointCpuUsPerCall.toFixed(0)} µs)`,
+          );
+          break;
+        case "api":
+          api.push(result);
+          log(
+            `    authentication ${(result.shares.authentication * 100).toFixed(1)} % of the API's CPU (${(result.shares.authenticationWithMemo * 100).toFixed(1)} % with rememberVerifiedTokens)`,
           );
           break;
         case "storm":
@@ -330,6 +346,8 @@ async function main(): Promise<void> {
       "@azure/identity": `${versionOf("@azure/identity")} (its msal-node ${identityMsalVersion()})`,
       "@microsoft/microsoft-graph-client": versionOf("@microsoft/microsoft-graph-client"),
       "lru-cache": versionOf("lru-cache"),
+      express: versionOf("express"),
+      autocannon: versionOf("autocannon"),
     },
     plan,
     hit,
@@ -338,8 +356,9 @@ async function main(): Promise<void> {
     suites,
     miss,
     storm,
+    api,
     failures,
-    targets: evaluateTargets(plan, hit, concurrency, graph, miss, storm),
+    targets: evaluateTargets(plan, hit, concurrency, graph, miss, storm, api),
   };
   mkdirSync(path.dirname(cli.json), { recursive: true });
   writeFileSync(cli.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -11,6 +11,7 @@ import type { AccessTokenClaims } from "./claims.js";
 import { invalid, resolveValidationOptions, type AccessTokenValidationOptions } from "./options.js";
 import { isSigningKeyFailure } from "./token-errors.js";
 import { validatorFor } from "./validate-access-token.js";
+import { rememberVerifiedTokens } from "./verified-token-memo.js";
 
 /** Options of the inbound-token middlewares: those of the validation, and how to answer. */
 export interface RequireAccessTokenOptions extends AccessTokenValidationOptions {
@@ -25,6 +26,19 @@ export interface RequireAccessTokenOptions extends AccessTokenValidationOptions 
    * Never receives a token.
    */
   readonly logger?: Logger | undefined;
+  /**
+   * Remember up to this many tokens already verified, so that a token sent again (the very same
+   * text) skips the signature check, a large part of what validation costs. `exp` and `nbf` are
+   * still checked on every request (with `clockSkewMs`), a token is verified again once it has
+   * been remembered as long as the signing keys are kept (`jwksCacheMaxAgeMs`, 10 minutes by
+   * default, and 10 minutes with a key set or resolver of your own), and the oldest token is
+   * forgotten first. Refused tokens are never remembered. Requests that send the same token share
+   * one frozen {@link AccessTokenClaims} object. Memory: about the token's size (1–2 KB for Entra)
+   * plus its claims per entry.
+   *
+   * @defaultValue 0 (off: every request verifies its token's signature)
+   */
+  readonly rememberVerifiedTokens?: number | undefined;
 }
 
 /** A refusal to send: status, headers and JSON body. @internal */
@@ -99,7 +113,19 @@ export function accessTokenGate(options: RequireAccessTokenOptions, name: string
     throw invalid("logger", "must be an object with error, warn, info and verbose methods.");
   }
   const log = createLogger(options.logger, name);
-  const validate = validatorFor(resolved);
+  const memo = options.rememberVerifiedTokens;
+  if (memo !== undefined && (!Number.isSafeInteger(memo) || memo < 0)) {
+    throw invalid("rememberVerifiedTokens", "must be a whole number of tokens, 0 or more.");
+  }
+  const validate =
+    memo === undefined || memo === 0
+      ? validatorFor(resolved)
+      : rememberVerifiedTokens(validatorFor(resolved), {
+          maxEntries: memo,
+          clockSkewMs: resolved.clockSkewMs,
+          // As long as the signing keys are kept: a withdrawn key stops covering remembered tokens then.
+          maxAgeMs: resolved.keys.kind === "remote" ? resolved.keys.cacheMaxAgeMs : 600_000,
+        });
   const scope = resolved.requiredScopes;
 
   return async (authorization) => {

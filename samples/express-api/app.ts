@@ -6,7 +6,12 @@
  * of the user (see manager-chain-jobs.ts).
  */
 import express, { type NextFunction, type Request, type Response } from "express";
-import { GraphError, type Client, type ClientOptions } from "@microsoft/microsoft-graph-client";
+import {
+  GraphError,
+  type AuthenticationProvider,
+  type Client,
+  type ClientOptions,
+} from "@microsoft/microsoft-graph-client";
 import {
   OnBehalfOfAuthenticationProvider,
   claimsChallengeErrorHandler,
@@ -60,18 +65,40 @@ function profile(graph: Client, path: string) {
   };
 }
 
+/**
+ * What the bench swaps on `/me` and `/me/manager` to price authentication: a provider returning a
+ * constant token instead of On-Behalf-Of, and no token validation.
+ */
+export interface SampleApiVariant {
+  /** Replaces the API's On-Behalf-Of provider behind the Graph client. */
+  readonly graphAuthProvider?: AuthenticationProvider | undefined;
+  /** `false`: no `requireAccessToken` (only with `graphAuthProvider`). @defaultValue true */
+  readonly validate?: boolean | undefined;
+}
+
 /** Creates the sample API. */
-export function createSampleApi(config: SampleApiConfig): SampleApi {
+export function createSampleApi(
+  config: SampleApiConfig,
+  variant: SampleApiVariant = {},
+): SampleApi {
   const app = express();
   const apiProvider = new OnBehalfOfAuthenticationProvider(config.api);
-  const apiGraph = createGraphClient({ ...config.graph, authProvider: apiProvider });
+  const apiGraph = createGraphClient({
+    ...config.graph,
+    authProvider: variant.graphAuthProvider ?? apiProvider,
+  });
 
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });
   const asApi = requireAccessToken(config.apiValidation);
-  app.get("/me", asApi, profile(apiGraph, "/me"));
-  app.get("/me/manager", asApi, profile(apiGraph, "/me/manager"));
+  if (variant.validate === false && variant.graphAuthProvider !== undefined) {
+    app.get("/me", profile(apiGraph, "/me"));
+    app.get("/me/manager", profile(apiGraph, "/me/manager"));
+  } else {
+    app.get("/me", asApi, profile(apiGraph, "/me"));
+    app.get("/me/manager", asApi, profile(apiGraph, "/me/manager"));
+  }
   let jobWorker: ManagerChainWorker | undefined;
   if (config.jobs !== undefined) {
     app.use("/jobs", asApi, managerChainRoutes(apiProvider, config.jobs));

@@ -4,8 +4,14 @@ import type { SampleApiConfig } from "./app.js";
 
 const { apps } = EMULATOR_DEFAULTS;
 
+/** What the configuration reads from the emulator (the bench rebuilds it in another process). */
+export type EmulatorWiring = Pick<
+  Emulator,
+  "origin" | "caPem" | "providerOptions" | "graphClientOptions"
+>;
+
 /** The sample API's configuration against the emulator: multi-tenant API, agent identity in Contoso. */
-export function emulatorConfig(emulator: Emulator): SampleApiConfig {
+export function emulatorConfig(emulator: EmulatorWiring): SampleApiConfig {
   const validation = { authority: emulator.origin, ca: emulator.caPem };
   return {
     api: {
