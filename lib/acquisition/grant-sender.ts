@@ -369,6 +369,9 @@ export class GrantSender {
     });
   }
 
+  // The grant methods are alike in shape (duplicates D4): each declares only its MSAL call; the
+  // sending (retries, deadline, gates, metrics) is requestToken, written once.
+
   /** The `user_fic` grant: an agent's user account's token, with the agent's credential T2. */
   public userFederatedCredential(
     params: GrantParams & {

@@ -1,4 +1,6 @@
-import { configurationError } from "../shared/errors.js";
+import { OptionChecks } from "../options/checks.js";
+
+const CHECKS = new OptionChecks("MemoryTokenCache");
 import {
   MemorySessionStore,
   type MemorySessionStoreOptions,
@@ -82,16 +84,7 @@ export class MemoryTokenCache implements TokenCache {
 
   /** @param options - size bound and clock */
   public constructor(options: MemoryTokenCacheOptions = {}) {
-    const max = options.maxEntries ?? 10_000;
-    if (!Number.isInteger(max) || max < 1) {
-      throw configurationError(
-        "maxEntries",
-        "must be a positive integer.",
-        undefined,
-        "MemoryTokenCache",
-      );
-    }
-    this.#maxEntries = max;
+    this.#maxEntries = CHECKS.positiveInteger(options.maxEntries, "maxEntries", 10_000);
     this.#now = options.now ?? Date.now;
     this.#sessionOptions = { now: this.#now, maxSessions: options.maxSessions ?? 10_000 };
     new MemorySessionStore(this.#sessionOptions); // validates maxSessions now, not at first use

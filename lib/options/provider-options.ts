@@ -167,6 +167,8 @@ export interface ProviderSettings {
    * @defaultValue none
    */
   readonly clientCapabilities?: readonly string[] | undefined;
+  // Options the inbound validation also has (tenant, authority, cloud, clock skew, audiences, token
+  // size) are documented on each public type alike (duplicates D2): a user reads one type's TSDoc.
   /**
    * The most one token acquisition may take, retries included, in milliseconds; beyond it the
    * request fails with `ERR_OBO_TIMEOUT`.

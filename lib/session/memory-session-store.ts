@@ -1,4 +1,4 @@
-import { configurationError } from "../shared/errors.js";
+import { OptionChecks } from "../options/checks.js";
 import {
   checkSessionWrite,
   frozenRecord,
@@ -6,6 +6,8 @@ import {
   sessionStoreUnavailable,
 } from "./session-record.js";
 import type { SessionLifetime, SessionRecord, SessionStore } from "./session-store.js";
+
+const CHECKS = new OptionChecks("MemorySessionStore");
 
 /** Options of {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions {
@@ -29,6 +31,8 @@ export type MemorySessionStoreStats = Readonly<{
   expiredSessions: number;
 }>;
 
+// Alike MemoryTokenCache's ring and sweep (duplicates D6) in shape only: sessions are never evicted
+// while alive and carry their own deadline, so the two structures keep separate code.
 /** Ring positions a write examines for expired sessions (bounded work per write). */
 const SWEEP_STEP = 2;
 /** Ring positions a `create` into a full store examines for expired sessions. */
@@ -72,16 +76,7 @@ export class MemorySessionStore implements SessionStore {
 
   /** @param options - size bound and clock */
   public constructor(options: MemorySessionStoreOptions = {}) {
-    const max = options.maxSessions ?? 10_000;
-    if (!Number.isInteger(max) || max < 1) {
-      throw configurationError(
-        "maxSessions",
-        "must be a positive integer.",
-        undefined,
-        "MemorySessionStore",
-      );
-    }
-    this.#maxSessions = max;
+    this.#maxSessions = CHECKS.positiveInteger(options.maxSessions, "maxSessions", 10_000);
     this.#now = options.now ?? Date.now;
   }
 

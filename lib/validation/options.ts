@@ -66,6 +66,7 @@ export interface AccessTokenValidationOptions {
    * @defaultValue `["api://<clientId>"]`
    */
   readonly audiences?: readonly string[] | undefined;
+  // Documented alike the provider's options of the same names (provider-options.ts), on purpose.
   /**
    * The tenant id (a GUID) of a single-tenant API, or `"organizations"`/`"common"` for a
    * multi-tenant API, which accepts any tenant's tokens (or those of `allowedTenants`).

@@ -196,20 +196,18 @@ export interface ManagedIdentityAssertionOptions extends FederatedAssertionOptio
 export function managedIdentityClientAssertion(
   options: ManagedIdentityAssertionOptions = {},
 ): ClientAssertionProvider {
-  let provider: ClientAssertionProvider | undefined;
-  return async (context) => {
-    if (provider === undefined) {
-      const { ManagedIdentityCredential } = await loadIdentity();
-      const credential =
-        options.clientId === undefined
-          ? new ManagedIdentityCredential()
-          : new ManagedIdentityCredential({ clientId: options.clientId });
-      provider = tokenCredentialClientAssertion(credential, options);
-    }
-    return provider(context);
-  };
+  return lazyAssertion(async () => {
+    const { ManagedIdentityCredential } = await loadIdentity();
+    const credential =
+      options.clientId === undefined
+        ? new ManagedIdentityCredential()
+        : new ManagedIdentityCredential({ clientId: options.clientId });
+    return tokenCredentialClientAssertion(credential, options);
+  });
 }
 
+// Alike managedIdentityClientAssertion in shape (duplicates D8): each documents and builds its own
+// @azure/identity credential; the shared part is lazyAssertion and tokenCredentialClientAssertion.
 /** Options of {@link workloadIdentityClientAssertion}; unset values come from the AKS environment. */
 export interface WorkloadIdentityAssertionOptions extends FederatedAssertionOptions {
   /** @defaultValue `process.env.AZURE_CLIENT_ID` */
@@ -230,17 +228,26 @@ export interface WorkloadIdentityAssertionOptions extends FederatedAssertionOpti
 export function workloadIdentityClientAssertion(
   options: WorkloadIdentityAssertionOptions = {},
 ): ClientAssertionProvider {
+  return lazyAssertion(async () => {
+    const { WorkloadIdentityCredential } = await loadIdentity();
+    const credential = new WorkloadIdentityCredential({
+      ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
+      ...(options.tenantId === undefined ? {} : { tenantId: options.tenantId }),
+      ...(options.tokenFilePath === undefined ? {} : { tokenFilePath: options.tokenFilePath }),
+    });
+    return tokenCredentialClientAssertion(credential, options);
+  });
+}
+
+/**
+ * A callback that builds its real provider on first use (so `@azure/identity`, an optional peer
+ * dependency, is loaded only when a token is needed) and delegates to it from then on.
+ */
+function lazyAssertion(create: () => Promise<ClientAssertionProvider>): ClientAssertionProvider {
   let provider: ClientAssertionProvider | undefined;
   return async (context) => {
-    if (provider === undefined) {
-      const { WorkloadIdentityCredential } = await loadIdentity();
-      const credential = new WorkloadIdentityCredential({
-        ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
-        ...(options.tenantId === undefined ? {} : { tenantId: options.tenantId }),
-        ...(options.tokenFilePath === undefined ? {} : { tokenFilePath: options.tokenFilePath }),
-      });
-      provider = tokenCredentialClientAssertion(credential, options);
-    }
+    // A failed load or construction leaves it unset: it is tried again on the next call.
+    provider ??= await create();
     return provider(context);
   };
 }

@@ -27,6 +27,8 @@ function aadstsOf(error: AuthError): number | undefined {
   return match?.[1] === undefined ? undefined : Number.parseInt(match[1], 10);
 }
 
+// Alike token-credential-assertion.ts's option types only in the shape of optional fields with TSDoc
+// (duplicates D5): no shared logic.
 /** What the network layer saw for a token request, when it saw it. @internal */
 export interface ResponseFacts {
   readonly status?: number | undefined;

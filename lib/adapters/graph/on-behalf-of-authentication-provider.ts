@@ -123,6 +123,7 @@ export class OnBehalfOfAuthenticationProvider implements AuthenticationProvider 
    * @returns whether there was such a session (`false` when it had ended or expired already)
    * @throws {@link OnBehalfOfError} `ERR_OBO_SESSION_NOT_FOUND` for a malformed key
    */
+  // The session methods delegate to the pipeline (duplicates D9): the public TSDoc lives here.
   public endSession(session: string): Promise<boolean> {
     return this.#pipeline.endSession(session);
   }

@@ -62,6 +62,8 @@ export class OnBehalfOfRequestOption {
  * await graph.users.get({ options: [agentIdentityOption(AGENT_ID, { tokenKind: "app-only" })] });
  * ```
  */
+// Mirrors the Graph v3 helpers in ../graph/middleware-options.ts (duplicates D7): each SDK gets its
+// own typed option helpers; both validate through the same resolveAgentSelection.
 export function agentIdentityOption(
   agentId: string,
   options: AgentIdentityRequestOptions = {},

@@ -18,6 +18,8 @@ export class RedisMetrics {
   readonly #failures: Counter;
   readonly #circuitOpen: UpDownCounter;
 
+  // Alike cache-metrics.ts on purpose: each instrument is declared with its own name, description
+  // and unit.
   public constructor() {
     const meter = metrics.getMeter(INSTRUMENTATION_NAME);
     this.hits = meter.createCounter(METRIC.redisHits, {
