@@ -1,4 +1,5 @@
 import { isGuid } from "../options/authority.js";
+import { claimsJson } from "../shared/claims-challenge.js";
 import { configurationError } from "../shared/errors.js";
 import type { AgentSelection } from "./agent-selection.js";
 
@@ -47,14 +48,7 @@ export type TokenRequest<K extends TokenKindName = TokenKindName> = SelectionOf<
 /** Validates per-request claims: JSON text of a claims request. @internal */
 export function readClaims(claims: unknown): string | undefined {
   if (claims === undefined || claims === "") return undefined;
-  if (typeof claims === "string") {
-    try {
-      const parsed: unknown = JSON.parse(claims);
-      if (typeof parsed === "object" && parsed !== null) return claims;
-    } catch {
-      // reported below
-    }
-  }
+  if (typeof claims === "string" && claimsJson(claims) !== undefined) return claims;
   throw configurationError(
     "claims",
     "must be the claims challenge as JSON text (decode Graph's base64 first).",

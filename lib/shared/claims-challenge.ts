@@ -139,13 +139,8 @@ export function parseClaimsChallenge(
         encoded === ""
       )
         continue;
-      const json = Buffer.from(encoded, "base64").toString("utf8");
-      try {
-        JSON.parse(json);
-      } catch {
-        continue;
-      }
-      return json;
+      const json = claimsJson(Buffer.from(encoded, "base64").toString("utf8"));
+      if (json !== undefined) return json;
     }
   }
   return undefined;
@@ -189,4 +184,34 @@ export function unresolvedChallengeError(claims: string): OnBehalfOfError {
       "Send the claims challenge back to the client.",
     { claims },
   );
+}
+
+/**
+ * `text` when it is the JSON text of a claims request (a JSON object), `undefined` otherwise. The one
+ * check of claims, for the `claims` option, Graph's challenges and Kiota's.
+ *
+ * @internal
+ */
+export function claimsJson(text: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? text
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Claims as a challenge carries them (base64, as in `WWW-Authenticate` and Kiota's
+ * `additionalAuthenticationContext.claims`) or as JSON text, decoded into the JSON text the `claims`
+ * option takes; `undefined` when they are not a JSON object.
+ *
+ * @internal
+ */
+export function decodeClaims(value: string): string | undefined {
+  const text = value.trim();
+  if (text === "") return undefined;
+  return claimsJson(text.startsWith("{") ? text : Buffer.from(text, "base64").toString("utf8"));
 }
