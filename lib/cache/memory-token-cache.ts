@@ -181,7 +181,7 @@ export class MemoryTokenCache implements TokenCache {
     const ring = this.#ring;
     for (let scanned = 0; ; scanned++) {
       const index = this.#hand;
-      // Stryker disable next-line EqualityOperator: `<=` visits the empty position past the end, skipped like any free one
+      // Stryker disable next-line EqualityOperator,ArithmeticOperator: `<=` or `index - 1 <` visit the empty position past the end, skipped like any free one
       this.#hand = index + 1 < ring.length ? index + 1 : 0;
       const slot = ring[index];
       // Stryker disable next-line ConditionalExpression: the cache is full here, so the ring has no free position (defensive)
