@@ -31,8 +31,8 @@ export {
   type OnBehalfOfErrorCode,
   type OnBehalfOfErrorDetails,
   type TokenRequestLeg,
-} from "./shared/errors.js";
-export type { Logger, LogLevelName } from "./shared/logger.js";
+} from "./util/errors.js";
+export type { Logger, LogLevelName } from "./util/logger.js";
 export type { CachedToken, TokenCache } from "./cache/token-cache.js";
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from "./cache/memory-token-cache.js";
 export type { SessionLifetime, SessionRecord, SessionStore } from "./session/session-store.js";
@@ -48,7 +48,7 @@ export {
   parseClaimsChallenge,
   type ClaimsChallengeOptions,
   type ClaimsChallengeResponse,
-} from "./shared/claims-challenge.js";
+} from "./util/claims-challenge.js";
 export {
   claimsChallengeErrorHandler,
   type ChallengeResponseLike,

@@ -3,7 +3,7 @@ import type { ConfidentialClientApplication } from "@azure/msal-node";
 import { authorityUrl, type ResolvedAuthority } from "../options/authority.js";
 import type { FetchedToken } from "../cache/token-engine.js";
 import type { ResolvedAgentUser } from "../request/agent-selection.js";
-import type { InternalLogger } from "../shared/logger.js";
+import type { InternalLogger } from "../util/logger.js";
 import { AgentClientPool, type AgentClientStats } from "./client-pool.js";
 import { CredentialTokens, type CredentialTokenStats } from "./exchange-tokens.js";
 import type { GrantSender } from "./grant-sender.js";

@@ -1,8 +1,8 @@
 import { MemoryTokenCache } from "../cache/memory-token-cache.js";
 import { randomUUID } from "node:crypto";
 import { TokenEngine, type FetchedToken } from "../cache/token-engine.js";
-import type { InternalLogger } from "../shared/logger.js";
-import { EngineCounters } from "../shared/telemetry/pipeline-metrics.js";
+import type { InternalLogger } from "../util/logger.js";
+import { EngineCounters } from "../util/telemetry/pipeline-metrics.js";
 
 /** Settings of {@link CredentialTokens}. @internal */
 export interface CredentialTokensOptions {
@@ -45,8 +45,10 @@ interface CredentialRequest {
  * for a resource), renewed ahead of expiry, one request per key at a time.
  *
  * @remarks
- * Reusing T2 across users is what MSAL.NET's agentic raw-HTTP guide and the Agents SDK do; the
- * emulator's `userFicCredential: "single-use"` switch models the stricter reading.
+ * T2 is the agent identity's own client-credentials token, obtained without any user, so like any
+ * app credential it is reused for every user until it expires: nothing in it names a user. The
+ * emulator's `userFicCredential: "single-use"` switch models the stricter reading, in which each
+ * `user_fic` exchange needs a T2 of its own.
  *
  * @internal
  */

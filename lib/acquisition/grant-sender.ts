@@ -5,14 +5,14 @@ import type {
   ConfidentialClientApplication,
 } from "@azure/msal-node";
 import type { FetchedToken } from "../cache/token-engine.js";
-import { OnBehalfOfError, type TokenRequestLeg } from "../shared/errors.js";
-import type { InternalLogger } from "../shared/logger.js";
+import { OnBehalfOfError, type TokenRequestLeg } from "../util/errors.js";
+import type { InternalLogger } from "../util/logger.js";
 import { toOnBehalfOfError, type ResponseFacts } from "./msal/msal-errors.js";
 import { observeAttempt, type Attempt } from "./msal/network-client.js";
-import { raceSignal } from "../shared/promises.js";
-import type { TokenRequestOutcome } from "../shared/telemetry/cache-metrics.js";
-import type { GrantMetrics } from "../shared/telemetry/pipeline-metrics.js";
-import { traceLeg, type LegProgress } from "../shared/telemetry/tracing.js";
+import { raceSignal } from "../util/promises.js";
+import type { TokenRequestOutcome } from "../util/telemetry/cache-metrics.js";
+import type { GrantMetrics } from "../util/telemetry/pipeline-metrics.js";
+import { traceLeg, type LegProgress } from "../util/telemetry/tracing.js";
 import type { LegGates } from "./leg-gates.js";
 
 /** How token requests are bounded and retried. @internal */
@@ -398,7 +398,7 @@ export class GrantSender {
 
   /**
    * The refresh token grant of a long-running session: receives the rotated refresh token. msal-node
-   * stores nothing from it without `forceCache` (msal-common ResponseHandler), so the tokens stay
+   * stores nothing from it without `forceCache` (AzureAD/microsoft-authentication-library-for-js, lib/msal-common/src/response/ResponseHandler.ts), so the tokens stay
    * ours alone.
    */
   public refreshToken(

@@ -4,8 +4,8 @@ import { IsolatedConfidentialClient } from "./msal/isolated-client.js";
 import type { ObservingNetworkClient } from "./msal/network-client.js";
 import { authorityUrl } from "../options/authority.js";
 import type { ResolvedOptions } from "../options/resolve-options.js";
-import { configurationError } from "../shared/errors.js";
-import { msalLoggerOptions, type InternalLogger } from "../shared/logger.js";
+import { configurationError } from "../util/errors.js";
+import { msalLoggerOptions, type InternalLogger } from "../util/logger.js";
 
 /** What the factory is built with. @internal */
 export interface MsalClientFactoryOptions {

@@ -1,7 +1,7 @@
 import type { UserAssertionAccessor } from "../options/provider-options.js";
 import { currentUserAssertion } from "../request/request-context.js";
-import { OnBehalfOfError } from "../shared/errors.js";
-import { isPromiseLike } from "../shared/promises.js";
+import { OnBehalfOfError } from "../util/errors.js";
+import { isPromiseLike } from "../util/promises.js";
 import { cleanUserAssertion } from "./user-assertion.js";
 
 function accessorFailed(cause: unknown): OnBehalfOfError {

@@ -1,5 +1,5 @@
 import { isGuid, type ResolvedAuthority } from "../options/authority.js";
-import { OnBehalfOfError } from "../shared/errors.js";
+import { OnBehalfOfError } from "../util/errors.js";
 
 /**
  * The tenant a user's exchange goes to: the provider's own, or for a multi-tenant API the

@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
-import { OnBehalfOfError } from "../shared/errors.js";
+import { OnBehalfOfError } from "../util/errors.js";
 
 /** Audiences of Microsoft Graph in every cloud: a token for one of them cannot be exchanged. */
 const GRAPH_AUDIENCES = new Set([

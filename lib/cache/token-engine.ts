@@ -1,7 +1,7 @@
-import { OnBehalfOfError } from "../shared/errors.js";
-import type { InternalLogger } from "../shared/logger.js";
-import { isPromiseLike } from "../shared/promises.js";
-import { EngineCounters, type EngineMetrics } from "../shared/telemetry/pipeline-metrics.js";
+import { OnBehalfOfError } from "../util/errors.js";
+import type { InternalLogger } from "../util/logger.js";
+import { isPromiseLike } from "../util/promises.js";
+import { EngineCounters, type EngineMetrics } from "../util/telemetry/pipeline-metrics.js";
 import { SingleFlight } from "./single-flight.js";
 import type { CachedToken, TokenCache } from "./token-cache.js";
 

@@ -1,4 +1,4 @@
-import type { TokenRequestLeg } from "../shared/errors.js";
+import type { TokenRequestLeg } from "../util/errors.js";
 
 /**
  * What to do about an Entra refusal that is specific to agent identities, in plain words. Never

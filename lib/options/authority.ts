@@ -1,4 +1,4 @@
-import { configurationError, type OnBehalfOfError } from "../shared/errors.js";
+import { configurationError, type OnBehalfOfError } from "../util/errors.js";
 
 /** A national or public cloud: where users sign in and where its Microsoft Graph lives. */
 export interface CloudInfo {

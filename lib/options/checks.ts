@@ -1,4 +1,4 @@
-import { configurationError, type OnBehalfOfError } from "../shared/errors.js";
+import { configurationError, type OnBehalfOfError } from "../util/errors.js";
 
 /**
  * The option checks every configurable part shares (the provider, the inbound validation, the

@@ -5,7 +5,7 @@ import type {
 } from "../acquisition/credentials/client-credential.js";
 import type { TokenCache } from "../cache/token-cache.js";
 import type { TokenCacheEvent } from "../cache/token-engine.js";
-import type { Logger } from "../shared/logger.js";
+import type { Logger } from "../util/logger.js";
 import type { SessionOptions } from "../session/session-options.js";
 import type { CloudOptions } from "./authority.js";
 

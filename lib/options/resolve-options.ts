@@ -13,7 +13,7 @@ import { agentId } from "../request/agent-selection.js";
 import { resolveSessionLifetime } from "../session/session-options.js";
 import type { SessionLifetime } from "../session/session-store.js";
 import { normalizeScopes } from "../request/scopes.js";
-import type { Logger } from "../shared/logger.js";
+import type { Logger } from "../util/logger.js";
 import { isGuid, resolveAuthority, type ResolvedAuthority } from "./authority.js";
 import { OptionChecks } from "./checks.js";
 import type {

@@ -25,12 +25,12 @@ import {
   type TokenKindName,
   type TokenRequest,
 } from "../request/token-request.js";
-import { OnBehalfOfError, configurationError, isOnBehalfOfError } from "../shared/errors.js";
-import { createLogger } from "../shared/logger.js";
-import { raceSignal } from "../shared/promises.js";
-import { CacheMetrics } from "../shared/telemetry/cache-metrics.js";
-import { PipelineMetrics } from "../shared/telemetry/pipeline-metrics.js";
-import { traceAcquisition } from "../shared/telemetry/tracing.js";
+import { OnBehalfOfError, configurationError, isOnBehalfOfError } from "../util/errors.js";
+import { createLogger } from "../util/logger.js";
+import { raceSignal } from "../util/promises.js";
+import { CacheMetrics } from "../util/telemetry/cache-metrics.js";
+import { PipelineMetrics } from "../util/telemetry/pipeline-metrics.js";
+import { traceAcquisition } from "../util/telemetry/tracing.js";
 import {
   Sessions,
   checkSessionConflicts,

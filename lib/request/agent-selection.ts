@@ -1,5 +1,5 @@
 import { isGuid, type ResolvedAuthority } from "../options/authority.js";
-import { configurationError } from "../shared/errors.js";
+import { configurationError } from "../util/errors.js";
 
 /**
  * Which token of an agent identity a request gets.

@@ -1,4 +1,4 @@
-import { configurationError } from "../shared/errors.js";
+import { configurationError } from "../util/errors.js";
 
 /**
  * Validates a scope list and returns it with duplicates removed, in the caller's order.

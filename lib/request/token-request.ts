@@ -1,6 +1,6 @@
 import { isGuid } from "../options/authority.js";
-import { claimsJson } from "../shared/claims-challenge.js";
-import { configurationError } from "../shared/errors.js";
+import { claimsJson } from "../util/claims-challenge.js";
+import { configurationError } from "../util/errors.js";
 import type { AgentSelection } from "./agent-selection.js";
 
 /** The kinds of token the pipeline gets; each has one row in the token-kind table. @internal */

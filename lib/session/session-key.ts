@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { OnBehalfOfError } from "../shared/errors.js";
+import { OnBehalfOfError } from "../util/errors.js";
 
 /** The version prefix of a session key: a later format gets another one. */
 const PREFIX = "obs1.";

@@ -1,4 +1,4 @@
-import { configurationError } from "../shared/errors.js";
+import { configurationError } from "../util/errors.js";
 import type { SessionLifetime } from "./session-store.js";
 
 /** One day, in milliseconds. */

@@ -1,4 +1,4 @@
-import { OnBehalfOfError } from "../shared/errors.js";
+import { OnBehalfOfError } from "../util/errors.js";
 import type { SessionLifetime, SessionRecord } from "./session-store.js";
 
 /**

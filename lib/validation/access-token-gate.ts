@@ -4,8 +4,8 @@
  *
  * @internal
  */
-import { isOnBehalfOfError } from "../shared/errors.js";
-import { createLogger, type Logger } from "../shared/logger.js";
+import { isOnBehalfOfError } from "../util/errors.js";
+import { createLogger, type Logger } from "../util/logger.js";
 import { bearerChallenge, bearerToken } from "./bearer.js";
 import type { AccessTokenClaims } from "./claims.js";
 import { invalid, resolveValidationOptions, type AccessTokenValidationOptions } from "./options.js";

@@ -1,7 +1,7 @@
 import type { FetchImplementation, JSONWebKeySet, JWTVerifyGetKey } from "jose";
 import { isGuid, resolveAuthority, type ResolvedAuthority } from "../options/authority.js";
 import { OptionChecks } from "../options/checks.js";
-import type { OnBehalfOfError } from "../shared/errors.js";
+import type { OnBehalfOfError } from "../util/errors.js";
 import { DEFAULT_MAX_TOKEN_BYTES } from "../assertion/token-limits.js";
 import { issuerPrefixes, type IssuerPrefixes } from "./issuer.js";
 

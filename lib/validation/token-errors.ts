@@ -1,5 +1,5 @@
 import { errors } from "jose";
-import { OnBehalfOfError } from "../shared/errors.js";
+import { OnBehalfOfError } from "../util/errors.js";
 import { SigningKeysUnavailable } from "./key-source.js";
 import { sanitizedCause } from "./safe-cause.js";
 

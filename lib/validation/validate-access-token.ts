@@ -1,6 +1,6 @@
 import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
 import { isGuid } from "../options/authority.js";
-import { OnBehalfOfError } from "../shared/errors.js";
+import { OnBehalfOfError } from "../util/errors.js";
 import { toAccessTokenClaims, type AccessTokenClaims } from "./claims.js";
 import { expectedIssuer, signingKeyAllowsIssuer } from "./issuer.js";
 import { createKeyResolver, type KeyFacts } from "./key-source.js";

@@ -11,8 +11,8 @@ import {
   type GrantSenderOptions,
   type RequestPolicy,
 } from "../../lib/acquisition/grant-sender.js";
-import { OnBehalfOfError } from "../../lib/shared/errors.js";
-import { createLogger } from "../../lib/shared/logger.js";
+import { OnBehalfOfError } from "../../lib/util/errors.js";
+import { createLogger } from "../../lib/util/logger.js";
 import {
   ObservingNetworkClient,
   type AbortableNetworkRequestOptions,

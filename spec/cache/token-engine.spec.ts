@@ -7,10 +7,10 @@ import {
   type TokenCacheEvent,
   type TokenStats,
 } from "../../lib/cache/token-engine.js";
-import { OnBehalfOfError } from "../../lib/shared/errors.js";
-import { createLogger } from "../../lib/shared/logger.js";
-import { CacheMetrics } from "../../lib/shared/telemetry/cache-metrics.js";
-import { PipelineMetrics } from "../../lib/shared/telemetry/pipeline-metrics.js";
+import { OnBehalfOfError } from "../../lib/util/errors.js";
+import { createLogger } from "../../lib/util/logger.js";
+import { CacheMetrics } from "../../lib/util/telemetry/cache-metrics.js";
+import { PipelineMetrics } from "../../lib/util/telemetry/pipeline-metrics.js";
 
 const MINUTE = 60_000;
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { knownCloudOf, resolveAuthority } from "../../lib/options/authority.js";
-import { OnBehalfOfError } from "../../lib/shared/errors.js";
+import { OnBehalfOfError } from "../../lib/util/errors.js";
 import { OnBehalfOfAuthenticationProvider } from "../../lib/index.js";
 import { agentProvider } from "../api/agent/helpers.js";
 import { AGENT_A, FakeAgentEntra } from "../support/agent-entra.js";

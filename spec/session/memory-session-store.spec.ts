@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MemoryTokenCache } from "../../lib/cache/memory-token-cache.js";
-import { isOnBehalfOfError } from "../../lib/shared/errors.js";
+import { isOnBehalfOfError } from "../../lib/util/errors.js";
 import { MemorySessionStore } from "../../lib/session/memory-session-store.js";
 import {
   LIFETIME,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { isOnBehalfOfError } from "../../lib/shared/errors.js";
+import { isOnBehalfOfError } from "../../lib/util/errors.js";
 import type {
   SessionLifetime,
   SessionRecord,

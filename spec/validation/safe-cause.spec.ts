@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { errors } from "jose";
-import { OnBehalfOfError } from "../../lib/shared/errors.js";
+import { OnBehalfOfError } from "../../lib/util/errors.js";
 import {
   createAccessTokenValidator,
   type AccessTokenValidationOptions,

@@ -1,6 +1,6 @@
 import { createPrivateKey } from "node:crypto";
 import type { ClientAssertionCallback, NodeAuthOptions } from "@azure/msal-node";
-import { configurationError } from "../../shared/errors.js";
+import { configurationError } from "../../util/errors.js";
 
 /** A certificate credential: the private key and the SHA-256 thumbprint of its certificate. */
 export interface ClientCertificate {

@@ -1,11 +1,12 @@
 import { knownCloudOf } from "../../options/authority.js";
-import { configurationError, OnBehalfOfError } from "../../shared/errors.js";
+import { configurationError, OnBehalfOfError } from "../../util/errors.js";
 import type * as AzureIdentity from "@azure/identity";
 import type { ClientAssertionProvider } from "./client-credential.js";
 
 /**
- * The token-exchange audiences of federated credentials, per cloud (AzureAD/microsoft-authentication-library-for-dotnet
- * docs/fic-token-exchange-auto-resolution-design.md; AzureAD/microsoft-identity-web
+ * The token-exchange audiences of federated credentials, per cloud
+ * (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity,
+ * "Important considerations and restrictions"; AzureAD/microsoft-identity-web
  * src/Microsoft.Identity.Web.TokenAcquisition/TokenAcquirerExtensions.cs).
  */
 export const TOKEN_EXCHANGE_SCOPES = {
@@ -140,7 +141,8 @@ export function tokenCredentialClientAssertion(
  * The token-exchange scope of the cloud a token request goes to, from the token endpoint MSAL
  * passes to the assertion callback: a US Government API must not present a public-cloud
  * assertion (Entra answers AADSTS70022204, "No matching federated identity record found for
- * presented assertion audience": MSAL.NET docs/fic-token-exchange-auto-resolution-design.md).
+ * presented assertion audience", as the Learn page on federated credentials for managed identities
+ * says each cloud has its own audience).
  */
 function scopeOfEndpoint(tokenEndpoint: string | undefined): string {
   let host: string | undefined;

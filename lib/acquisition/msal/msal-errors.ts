@@ -1,7 +1,7 @@
 import { AuthError, InteractionRequiredAuthError, ServerError } from "@azure/msal-node";
-import { OnBehalfOfError, isOnBehalfOfError, type TokenRequestLeg } from "../../shared/errors.js";
+import { OnBehalfOfError, isOnBehalfOfError, type TokenRequestLeg } from "../../util/errors.js";
 import { agentRefusalAdvice } from "../../diagnose/entra-refusals.js";
-import { redact } from "../../shared/logger.js";
+import { redact } from "../../util/logger.js";
 
 const LEG_NAMES: Record<TokenRequestLeg, string> = {
   obo: "the On-Behalf-Of exchange",

@@ -1,5 +1,5 @@
 import { EnvHttpProxyAgent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from "undici";
-import { configurationError } from "../../shared/errors.js";
+import { configurationError } from "../../util/errors.js";
 
 /** Sends token requests through an HTTP(S) proxy. @internal */
 export interface ProxyRoute {

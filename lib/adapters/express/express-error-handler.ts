@@ -2,7 +2,7 @@ import {
   authorizationUri,
   claimsChallengeResponse,
   type ClaimsChallengeOptions,
-} from "../../shared/claims-challenge.js";
+} from "../../util/claims-challenge.js";
 
 /** The little of an Express response the handler uses (Express 4 and 5 both fit). */
 export interface ChallengeResponseLike {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { OnBehalfOfError } from "../../shared/errors.js";
+import { OnBehalfOfError } from "../../util/errors.js";
 import {
   accessTokenGate,
   type RequireAccessTokenOptions,

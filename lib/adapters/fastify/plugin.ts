@@ -6,8 +6,8 @@ import type {
   RouteHandlerMethod,
 } from "fastify";
 import fastifyPlugin from "fastify-plugin";
-import { claimsChallengeResponse } from "../../shared/claims-challenge.js";
-import { isPromiseLike } from "../../shared/promises.js";
+import { claimsChallengeResponse } from "../../util/claims-challenge.js";
+import { isPromiseLike } from "../../util/promises.js";
 import { runWithUserAssertion } from "../../request/request-context.js";
 import type { AccessTokenClaims } from "../../validation/claims.js";
 import { PLUGIN_MARKER, requestToken } from "./request-tokens.js";

@@ -4,7 +4,7 @@ import {
   type Context,
   type Middleware,
 } from "@microsoft/microsoft-graph-client";
-import { parseClaimsChallenge, unresolvedChallengeError } from "../../shared/claims-challenge.js";
+import { parseClaimsChallenge, unresolvedChallengeError } from "../../util/claims-challenge.js";
 
 /** Per-request provider options with the claims of a challenge, as this handler passes them on. */
 export interface ClaimsAuthenticationProviderOptions extends AuthenticationProviderOptions {

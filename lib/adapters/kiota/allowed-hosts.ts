@@ -1,4 +1,4 @@
-import { configurationError } from "../../shared/errors.js";
+import { configurationError } from "../../util/errors.js";
 
 /**
  * The Microsoft Graph hosts of every cloud: global, US Government L4 and L5 (DoD), Germany,

@@ -1,4 +1,4 @@
-import { decodeClaims } from "../../shared/claims-challenge.js";
+import { decodeClaims } from "../../util/claims-challenge.js";
 
 /**
  * Decodes the claims of a Continuous Access Evaluation challenge as the Kiota request adapter hands

@@ -1,5 +1,5 @@
 import type { AgentTokenKind, AgentUser } from "../../request/agent-selection.js";
-import { OnBehalfOfError, configurationError } from "../../shared/errors.js";
+import { OnBehalfOfError, configurationError } from "../../util/errors.js";
 import type {
   OnBehalfOfAuthenticationProvider,
   OnBehalfOfTokenOptions,

@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync } from "node:crypto";
-import { OnBehalfOfError } from "../../shared/errors.js";
+import { OnBehalfOfError } from "../../util/errors.js";
 
 /**
  * One key of the encryption key ring of a {@link RedisTokenCache}.

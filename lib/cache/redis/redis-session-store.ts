@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { InternalLogger } from "../../shared/logger.js";
+import type { InternalLogger } from "../../util/logger.js";
 import {
   checkSessionWrite,
   sessionDeadline,

@@ -1,5 +1,5 @@
-import type { InternalLogger } from "../../shared/logger.js";
-import type { RedisMetrics } from "../../shared/telemetry/redis-metrics.js";
+import type { InternalLogger } from "../../util/logger.js";
+import type { RedisMetrics } from "../../util/telemetry/redis-metrics.js";
 import { CircuitBreaker, type CircuitState } from "./circuit-breaker.js";
 import { Deadlines } from "./deadlines.js";
 import type { RedisCommands } from "./redis-commands.js";

@@ -1,4 +1,4 @@
-import type { Logger } from "../../shared/logger.js";
+import type { Logger } from "../../util/logger.js";
 import type { MemoryTokenCacheOptions } from "../memory-token-cache.js";
 import { KeyRing, redisConfigurationError, type RedisEncryptionKey } from "./key-ring.js";
 import { redisCommands, type RedisClient, type RedisCommands } from "./redis-commands.js";

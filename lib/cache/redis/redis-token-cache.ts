@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLogger, type InternalLogger } from "../../shared/logger.js";
-import { RedisMetrics } from "../../shared/telemetry/redis-metrics.js";
+import { createLogger, type InternalLogger } from "../../util/logger.js";
+import { RedisMetrics } from "../../util/telemetry/redis-metrics.js";
 import { MemoryTokenCache } from "../memory-token-cache.js";
 import type { CachedToken, TokenCache } from "../token-cache.js";
 import type { SessionStore } from "../../session/session-store.js";

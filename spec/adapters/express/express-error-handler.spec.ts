@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import express from "express";
-import { OnBehalfOfError } from "../../../lib/shared/errors.js";
+import { OnBehalfOfError } from "../../../lib/util/errors.js";
 import { claimsChallengeErrorHandler } from "../../../lib/adapters/express/express-error-handler.js";
-import { parseClaimsChallenge } from "../../../lib/shared/claims-challenge.js";
+import { parseClaimsChallenge } from "../../../lib/util/claims-challenge.js";
 
 const TENANT = "11111111-1111-4111-8111-111111111111";
 const CLAIMS = '{"access_token":{"polids":{"essential":true,"values":["p1"]}}}';

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import nock from "nock";
 import type { AuthenticationProvider } from "@microsoft/microsoft-graph-client";
-import { OnBehalfOfError } from "../../../lib/shared/errors.js";
+import { OnBehalfOfError } from "../../../lib/util/errors.js";
 import { createGraphClient } from "../../../lib/adapters/graph/create-graph-client.js";
 import type { ClaimsAuthenticationProviderOptions } from "../../../lib/adapters/graph/continuous-access-evaluation-handler.js";
 

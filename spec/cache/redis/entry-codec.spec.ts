@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { openEntry, sealEntry, sealEntryV1 } from "../../../lib/cache/redis/entry-codec.js";
 import { KeyRing } from "../../../lib/cache/redis/key-ring.js";
 import type { CachedToken } from "../../../lib/cache/token-cache.js";
-import { OnBehalfOfError } from "../../../lib/shared/errors.js";
+import { OnBehalfOfError } from "../../../lib/util/errors.js";
 
 const KEY_1 = randomBytes(32);
 const KEY_2 = randomBytes(32);

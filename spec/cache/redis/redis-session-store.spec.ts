@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Redis } from "ioredis";
 import { RedisTokenCache } from "../../../lib/redis.js";
-import { isOnBehalfOfError } from "../../../lib/shared/errors.js";
+import { isOnBehalfOfError } from "../../../lib/util/errors.js";
 import type { SessionStore } from "../../../lib/session/session-store.js";
 import {
   requireRedisServer,

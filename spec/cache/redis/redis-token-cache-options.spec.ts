@@ -8,7 +8,7 @@ import {
   type RedisTokenCacheOptions,
 } from "../../../lib/redis.js";
 import type { CachedToken } from "../../../lib/cache/token-cache.js";
-import { OnBehalfOfError } from "../../../lib/shared/errors.js";
+import { OnBehalfOfError } from "../../../lib/util/errors.js";
 import { recordingLogger } from "./fixtures.js";
 
 const KEY = randomBytes(32);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { OnBehalfOfError, type OnBehalfOfErrorCode } from "../../../lib/shared/errors.js";
+import { OnBehalfOfError, type OnBehalfOfErrorCode } from "../../../lib/util/errors.js";
 
 /**
  * Awaits a rejection with an `OnBehalfOfError` of `code` whose message matches `message`, and checks

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { LogLevel } from "@azure/msal-node";
-import { createLogger, msalLoggerOptions, redact } from "../../lib/shared/logger.js";
+import { createLogger, msalLoggerOptions, redact } from "../../lib/util/logger.js";
 
 describe("logger", () => {
   it("is silent without a logger and reports verbose as disabled", () => {

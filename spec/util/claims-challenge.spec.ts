@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import { OnBehalfOfError } from "../../lib/shared/errors.js";
-import {
-  claimsChallengeResponse,
-  parseClaimsChallenge,
-} from "../../lib/shared/claims-challenge.js";
+import { OnBehalfOfError } from "../../lib/util/errors.js";
+import { claimsChallengeResponse, parseClaimsChallenge } from "../../lib/util/claims-challenge.js";
 
 const TENANT = "11111111-1111-4111-8111-111111111111";
 const CLAIMS = '{"access_token":{"nbf":{"essential":true,"value":"1635527790"}}}';
