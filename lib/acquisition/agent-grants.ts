@@ -128,7 +128,7 @@ export class AgentGrants {
   }
 
   /** A token on behalf of the user whose token `assertion` is, as the agent identity. */
-  public async onBehalfOf(
+  public onBehalfOf(
     request: AgentGrantRequest & {
       readonly assertion: string;
       /** For a long-running session: receives the answer's refresh token. */
@@ -146,7 +146,7 @@ export class AgentGrants {
   }
 
   /** The agent identity's own app-only token. */
-  public async appOnly(request: AgentGrantRequest): Promise<FetchedToken> {
+  public appOnly(request: AgentGrantRequest): Promise<FetchedToken> {
     const { agentId, tenant, scopes } = request;
     return this.#withAgent(agentId, tenant, request.correlationId, ({ msal }) =>
       this.#options.sender.clientCredentials({
@@ -179,7 +179,7 @@ export class AgentGrants {
    * Redeems a long-running session's refresh token as the agent identity (its client assertion
    * T1), receiving the rotated refresh token.
    */
-  public async refreshToken(
+  public refreshToken(
     request: AgentGrantRequest & {
       readonly refreshToken: string;
       readonly authority: string;
@@ -211,7 +211,7 @@ export class AgentGrants {
     });
   }
 
-  async #fetchAgentCredential(
+  #fetchAgentCredential(
     agentId: string,
     tenant: string,
     correlationId: string,

@@ -72,7 +72,12 @@ function userRequest<K extends "obo" | "agent-obo">(
     claims: basics.claims,
     correlationId: basics.correlationId ?? randomUUID(),
     tenant: resolveTenant(options.authority, options.allowedTenants, info.tenantId),
-    assertion: { token: assertion, expiresAt: info.expiresAtMs },
+    assertion: {
+      token: assertion,
+      expiresAt: info.expiresAtMs,
+      tenantId: info.tenantId,
+      objectId: info.objectId,
+    },
   };
 }
 

@@ -27,6 +27,8 @@ export interface UserAssertionInfo {
   readonly expiresAtMs: number;
   /** The caller's tenant (`tid`), lower-cased, when present. */
   readonly tenantId: string | undefined;
+  /** The caller's object id (`oid`), lower-cased, when present. */
+  readonly objectId: string | undefined;
 }
 
 /** What an incoming token must satisfy before it is looked up or exchanged. @internal */
@@ -131,11 +133,15 @@ export function checkUserAssertion(
     throw malformed("is not valid yet (its nbf claim lies in the future beyond clockSkewMs).");
   }
   checkAudience(payload.aud, rules.audiences);
-  const tid = payload.tid;
   return {
     expiresAtMs,
-    tenantId: typeof tid === "string" && tid !== "" ? tid.toLowerCase() : undefined,
+    tenantId: lowerCasedClaim(payload.tid),
+    objectId: lowerCasedClaim(payload.oid),
   };
+}
+
+function lowerCasedClaim(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value.toLowerCase() : undefined;
 }
 
 function checkAudience(aud: unknown, accepted: ReadonlySet<string>): void {

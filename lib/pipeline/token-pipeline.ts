@@ -236,11 +236,10 @@ export class TokenPipeline {
 
   #acquireForSession(options: TokenOptions): Promise<string> {
     checkSessionConflicts(options as Readonly<Record<string, unknown>>);
-    const claims = readClaims(options.claims);
-    const correlationId = readCorrelationId(options.correlationId);
-    const scopes =
-      options.scopes === undefined ? undefined : normalizeScopes(options.scopes, "scopes");
-    return this.#sessions.acquire(options.session, scopes, claims, correlationId);
+    const { scopes, claims, correlationId } = this.#basics(options);
+    // No scopes named: the session's own, not the provider's default.
+    const named = options.scopes === undefined ? undefined : scopes;
+    return this.#sessions.acquire(options.session, named, claims, correlationId);
   }
 
   /**
@@ -279,6 +278,8 @@ export class TokenPipeline {
     return this.#sessions.start({
       agentId: selection.kind === "agent-obo" ? selection.agentId : undefined,
       assertion,
+      claimedTenant: checked.assertion?.tenantId,
+      objectId: checked.assertion?.objectId,
       tenant: checked.tenant,
       scopes: basics.scopes,
       correlationId: checked.correlationId,
@@ -328,34 +329,24 @@ export class TokenPipeline {
 
   /** One acquisition that goes to the network, in its own span; its legs are child spans. */
   #exchange(request: EngineRequest): Promise<FetchedToken> {
-    if (request.kind === "session" || request.kind === "session-start") {
-      return traceAcquisition(
-        {
-          tokenKind: "obo",
-          tenant: request.tenant,
-          agentId: request.agentId,
-          correlationId: request.correlationId,
-          claims: request.claims !== undefined,
-        },
-        () => this.#sessions.fetch(request),
-      );
-    }
-    const kind = TOKEN_KINDS[request.kind] as AnyKind;
-    const { assertion } = request;
+    const session = request.kind === "session" || request.kind === "session-start";
     return traceAcquisition(
       {
-        tokenKind: kind.label,
+        // A session's tokens are On-Behalf-Of tokens of its user.
+        tokenKind: session ? "obo" : TOKEN_KINDS[request.kind].label,
         tenant: request.tenant,
         agentId: "agentId" in request ? request.agentId : undefined,
         correlationId: request.correlationId,
         claims: request.claims !== undefined,
       },
-      async () => {
-        const token = await kind.send(request, this.#grants);
-        return assertion === undefined
-          ? token
-          : { ...token, assertionExpiresAt: assertion.expiresAt };
-      },
+      () => (session ? this.#sessions.fetch(request) : this.#send(request)),
     );
+  }
+
+  /** Sends the grants of the request's kind; a user's token carries its assertion's expiry. */
+  async #send(request: TokenRequest): Promise<FetchedToken> {
+    const token = await (TOKEN_KINDS[request.kind] as AnyKind).send(request, this.#grants);
+    const { assertion } = request;
+    return assertion === undefined ? token : { ...token, assertionExpiresAt: assertion.expiresAt };
   }
 }

@@ -27,6 +27,9 @@ export interface CheckedAssertion {
   readonly token: string;
   /** When it expires, in milliseconds since the epoch. */
   readonly expiresAt: number;
+  /** Its `tid` and `oid` claims, lower-cased, when present. */
+  readonly tenantId: string | undefined;
+  readonly objectId: string | undefined;
 }
 
 /**

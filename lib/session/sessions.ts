@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { ConfidentialClientApplication } from "@azure/msal-node";
-import { decodeJwt } from "jose";
 import type { AgentGrants } from "../acquisition/agent-grants.js";
 import type { GrantSender } from "../acquisition/grant-sender.js";
 import { authorityUrl, type ResolvedAuthority } from "../options/authority.js";
@@ -66,6 +65,9 @@ export type SessionTokenRequest =
 export interface SessionStartExchange {
   readonly agentId: string | undefined;
   readonly assertion: string;
+  /** The assertion's `tid` and `oid` claims, as its local checks read them. */
+  readonly claimedTenant: string | undefined;
+  readonly objectId: string | undefined;
   readonly tenant: string;
   readonly scopes: readonly string[];
   readonly correlationId: string;
@@ -157,18 +159,15 @@ function revoked(refusal: OnBehalfOfError): OnBehalfOfError {
 }
 
 /** The user of an assertion that passed the local checks: its `oid` and `tid` claims. */
-function userOf(assertion: string, tenant: string): SessionUser {
-  const { oid, tid } = decodeJwt(assertion);
-  if (typeof oid !== "string" || oid === "") {
+function userOf(exchange: SessionStartExchange): SessionUser {
+  const { objectId: oid, claimedTenant } = exchange;
+  if (oid === undefined) {
     throw new OnBehalfOfError(
       "ERR_OBO_USER_ASSERTION_MALFORMED",
       "The user assertion has no object id (oid claim), which a long-running session records to list and end the user's sessions.",
     );
   }
-  return {
-    oid: oid.toLowerCase(),
-    tid: typeof tid === "string" && tid !== "" ? tid.toLowerCase() : tenant,
-  };
+  return { oid, tid: claimedTenant ?? exchange.tenant };
 }
 
 function describe(error: unknown): string {
@@ -236,7 +235,7 @@ export class Sessions {
    */
   public async start(exchange: SessionStartExchange): Promise<string> {
     this.#sessionStore();
-    const user = userOf(exchange.assertion, exchange.tenant);
+    const user = userOf(exchange);
     const { key, id } = newSessionKey(this.#host.namespace);
     await this.#host.engine.acquire({
       key: this.#tokenKey(id, exchange.scopes),
