@@ -133,8 +133,9 @@ export interface LegRequest {
  * The client must be an `IsolatedConfidentialClient`, which never throttles one request because of
  * another; retries and `Retry-After` are ours, per request. For an app-wide leg, `gate` names the
  * request: Entra's `Retry-After` on a 429 or 503 then also holds back later requests of that same
- * leg, and only those. Every attempt of an acquisition sends the same correlation id. The client's
- * MSAL store is emptied after every attempt, so that our cache stays the only one. The deadline's
+ * leg, and only those. Every attempt of an acquisition sends the same correlation id. The client
+ * stores no tokens of an answer; its MSAL store is emptied after a failed attempt, so that our
+ * cache stays the only one. The deadline's
  * timer is cleared as soon as the request settles. The request runs in an OpenTelemetry span (a
  * child of the acquisition's), and every attempt is counted and timed in the provider's metrics.
  *
@@ -213,6 +214,9 @@ async function attempt(
         expiresAt: result.expiresOn?.getTime() ?? Date.now(),
       };
     } catch (error) {
+      // A failed attempt may leave msal-node's server telemetry of the failure in the client's
+      // store; an answer's tokens are never stored there (IsolatedConfidentialClient).
+      client.clearCache();
       facts = observed.facts ?? {};
       if (deadline.aborted) {
         recordAttempt(context, leg, "timeout", startedAt);
@@ -220,8 +224,6 @@ async function attempt(
         throw timeoutError(leg, correlationId, policy.timeoutMs, error);
       }
       failure = toOnBehalfOfError(error, leg, correlationId, facts);
-    } finally {
-      client.clearCache();
     }
     if (
       gate !== undefined &&

@@ -86,7 +86,7 @@ function sendVia(answers: (() => Promise<{ status: number; headers?: Record<stri
 const ok = () => Promise.resolve({ status: 200 });
 
 describe("requestToken (one token request: retries, gates, deadline, metrics)", () => {
-  it("returns the token and its expiry, empties the MSAL store, and records one success", async () => {
+  it("returns the token and its expiry, leaves the MSAL store alone on success, and records one success", async () => {
     const h = harness();
     const { send } = sendVia([ok]);
     const fetched = await requestToken(h.context, {
@@ -97,7 +97,7 @@ describe("requestToken (one token request: retries, gates, deadline, metrics)", 
       send,
     });
     assert.deepEqual(fetched, { accessToken: "token-c-1", expiresAt: 2_000_000_000_000 });
-    assert.equal(h.cleared(), 1);
+    assert.equal(h.cleared(), 0, "nothing was stored: IsolatedConfidentialClient");
     assert.deepEqual(h.counted, ["obo"]);
     assert.deepEqual(h.lines, ["info graph-obo-auth: requesting a token (correlationId=c-1)"]);
     assert.equal(h.outcomes.length, 1);
@@ -159,7 +159,7 @@ describe("requestToken (one token request: retries, gates, deadline, metrics)", 
     });
     assert.equal(fetched.accessToken, "token-c-3");
     assert.equal(calls(), 3);
-    assert.equal(h.cleared(), 3);
+    assert.equal(h.cleared(), 2, "after each failed attempt");
     assert.deepEqual(h.counted, ["obo", "obo", "obo"]);
     assert.deepEqual(
       h.outcomes.map((o) => o.outcome),

@@ -1,7 +1,8 @@
 import { ConfidentialClientApplication, type Configuration } from "@azure/msal-node";
 
 /**
- * A `ConfidentialClientApplication` that never throttles a request because of another one.
+ * A `ConfidentialClientApplication` that never throttles a request because of another one, and
+ * keeps no tokens of its own.
  *
  * @remarks
  * After a 429 or 5xx answer (or any error with `Retry-After`), msal-node stores a throttling entry
@@ -13,8 +14,18 @@ import { ConfidentialClientApplication, type Configuration } from "@azure/msal-n
  *
  * This client never writes the entry. Throttling is then ours alone: the request that got the 429
  * or 5xx waits for `Retry-After` (or backs off) on its own, and an app-wide leg (an exchange token)
- * holds back only requests of the same leg. `storage` is a protected member of msal-node's
- * `ClientApplication`, meant for subclasses.
+ * holds back only requests of the same leg.
+ *
+ * Nor does it store the tokens of an answer. Every request of the library skips MSAL's cache
+ * (`skipCache`, or a grant that always sends), and its tokens live in the library's own cache, so
+ * the account, ID, access and refresh token entries that msal-common's `ResponseHandler`
+ * (`handleServerTokenResponse`) writes through `CacheManager.saveCacheRecord` were never read: they
+ * were written and then emptied again after every request, which cost a fifth of a miss's CPU
+ * (`bench/profile.ts … miss`). The answer is still parsed, checked and turned into the
+ * `AuthenticationResult` by msal-node as before; only the write is skipped. Server telemetry and
+ * authority metadata still go to the store as usual.
+ *
+ * `storage` is a protected member of msal-node's `ClientApplication`, meant for subclasses.
  *
  * @internal
  */
@@ -22,9 +33,46 @@ export class IsolatedConfidentialClient extends ConfidentialClientApplication {
   public constructor(configuration: Configuration) {
     super(configuration);
     this.storage.setThrottlingCache = noThrottling;
+    this.storage.saveCacheRecord = noCacheRecord;
+    this.createAuthority = rememberAuthorities(this.createAuthority.bind(this));
   }
+}
+
+/** Authorities one client remembers; past this (a multi-tenant API's tenants), it starts over. */
+const MAX_AUTHORITIES = 1_000;
+
+/**
+ * msal-node builds and resolves an `Authority` for every request (`createAuthority` in
+ * `ClientApplication`, then `AuthorityFactory.createDiscoveredInstance`), although its endpoints
+ * are the same every time: resolved from the built-in or configured metadata, or from metadata
+ * msal-node already keeps in its store. This remembers the resolved authority per authority URL,
+ * for requests without a region or cloud option (those go through msal-node as before). A
+ * resolution that fails is not remembered.
+ */
+function rememberAuthorities<A extends unknown[], R>(
+  create: (authority: string, correlationId: string, ...rest: A) => Promise<R>,
+): (authority: string, correlationId: string, ...rest: A) => Promise<R> {
+  const resolved = new Map<string, Promise<R>>();
+  return (authority, correlationId, ...rest) => {
+    if (rest.some((option) => option !== undefined))
+      return create(authority, correlationId, ...rest);
+    const known = resolved.get(authority);
+    if (known !== undefined) return known;
+    const created = create(authority, correlationId, ...rest);
+    if (resolved.size >= MAX_AUTHORITIES) resolved.clear();
+    resolved.set(authority, created);
+    created.catch(() => {
+      if (resolved.get(authority) === created) resolved.delete(authority);
+    });
+    return created;
+  };
 }
 
 function noThrottling(): void {
   // Deliberately empty: see the class remarks.
+}
+
+function noCacheRecord(): Promise<void> {
+  // Deliberately empty: see the class remarks.
+  return Promise.resolve();
 }

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { ConfidentialClientApplication, type Configuration } from "@azure/msal-node";
+import nock from "nock";
+import { IsolatedConfidentialClient } from "../../../lib/acquisition/msal/isolated-client.js";
+import { fakeGraphToken } from "../../support/fake-entra.js";
+import { API_CLIENT_ID, CLIENT_SECRET, TENANT, userToken } from "../../support/tokens.js";
+
+const AUTHORITY = `https://login.microsoftonline.com/${TENANT}`;
+const OID = "0b1d0000-0000-4000-8000-000000000001";
+
+function b64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
+
+/** One OBO answer with everything MSAL would store: account, ID, access and refresh tokens. */
+function answerOnce(): void {
+  const idToken = `${b64url({ alg: "none" })}.${b64url({
+    oid: OID,
+    tid: TENANT,
+    sub: "s",
+    aud: API_CLIENT_ID,
+    iss: `https://login.microsoftonline.com/${TENANT}/v2.0`,
+    preferred_username: "someone@example.test",
+  })}.`;
+  nock("https://login.microsoftonline.com")
+    .post(`/${TENANT}/oauth2/v2.0/token`)
+    .query(true)
+    .reply(200, {
+      token_type: "Bearer",
+      scope: "https://graph.microsoft.com/User.Read",
+      expires_in: 3599,
+      ext_expires_in: 3599,
+      access_token: fakeGraphToken(OID, TENANT, { idtyp: "user" }),
+      refresh_token: "0.refresh-token-of-the-answer",
+      id_token: idToken,
+      client_info: b64url({ uid: OID, utid: TENANT }),
+    });
+}
+
+const configuration: Configuration = {
+  auth: { clientId: API_CLIENT_ID, authority: AUTHORITY, clientSecret: CLIENT_SECRET },
+};
+
+async function exchange(client: ConfidentialClientApplication): Promise<string[]> {
+  answerOnce();
+  const result = await client.acquireTokenOnBehalfOf({
+    oboAssertion: await userToken({ oid: OID, tid: TENANT }),
+    scopes: ["https://graph.microsoft.com/.default"],
+    skipCache: true,
+  });
+  assert.ok(result !== null && result.accessToken !== "", "msal-node returned the token");
+  assert.equal(result.account?.localAccountId, OID, "and parsed the account from the answer");
+  const store = JSON.parse(client.getTokenCache().serialize()) as Record<string, object>;
+  return Object.entries(store)
+    .filter(([, entries]) => Object.keys(entries).length > 0)
+    .map(([kind]) => kind)
+    .sort();
+}
+
+describe("IsolatedConfidentialClient", () => {
+  afterEach(() => {
+    nock.cleanAll();
+  });
+
+  it("stores none of an answer's tokens, where a plain ConfidentialClientApplication stores them all", async () => {
+    assert.deepEqual(await exchange(new ConfidentialClientApplication(configuration)), [
+      "AccessToken",
+      "Account",
+      "IdToken",
+      "RefreshToken",
+    ]);
+    assert.deepEqual(await exchange(new IsolatedConfidentialClient(configuration)), []);
+  });
+});
+
+describe("IsolatedConfidentialClient authorities", () => {
+  type Resolve = (authority: string, correlationId: string) => Promise<object>;
+  const resolver = (client: IsolatedConfidentialClient): Resolve => {
+    const inner = client as unknown as { createAuthority: Resolve };
+    return (authority, correlationId) => inner.createAuthority(authority, correlationId);
+  };
+
+  it("resolves each authority once and reuses it; another tenant gets its own", async () => {
+    const resolve = resolver(new IsolatedConfidentialClient(configuration));
+    const first = await resolve(AUTHORITY, "c-1");
+    assert.equal(await resolve(AUTHORITY, "c-2"), first);
+    const other = await resolve("https://login.microsoftonline.com/organizations-other", "c-3");
+    assert.notEqual(other, first);
+    assert.equal(await resolve(AUTHORITY, "c-4"), first);
+  });
+
+  it("does not remember a resolution that failed", async () => {
+    const resolve = resolver(new IsolatedConfidentialClient(configuration));
+    // An unknown host needs instance discovery, which nock refuses here: the resolution fails.
+    const unknown = "https://login.unknown-cloud.example/tenant";
+    nock("https://login.microsoftonline.com")
+      .get(/discovery\/instance/)
+      .times(2)
+      .replyWithError("offline");
+    await assert.rejects(resolve(unknown, "c-1"));
+    await assert.rejects(resolve(unknown, "c-2"));
+    assert.ok(nock.isDone(), "both calls tried to resolve it");
+  });
+});
