@@ -107,8 +107,14 @@ class ApiServer {
 
   public constructor(mode: ApiMode) {
     this.mode = mode;
+    // BENCH_API_PROFILE=<dir>: each API configuration writes a V8 CPU profile there when it exits.
+    const profileDir = process.env.BENCH_API_PROFILE;
     this.#child = fork(SERVER, [], {
-      execArgv: ["--import", "tsx"],
+      execArgv: [
+        "--import",
+        "tsx",
+        ...(profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]),
+      ],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.#child.on("message", (reply: ApiServerReply) => {

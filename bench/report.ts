@@ -155,7 +155,7 @@ export function evaluateTargets(
   const out: TargetResult[] = [];
   const sizes = plan.sizes.filter((s) => hitOf(hit, "ours", s) !== undefined);
 
-  // 1. within 2× the lower bound at every size
+  // 1. within 1.3× the lower bound at every size (issue #14; it was 2×)
   {
     const parts: string[] = [];
     let pass: boolean | null = sizes.length === 0 ? null : true;
@@ -165,11 +165,11 @@ export function evaluateTargets(
       if (ours === undefined || lower === undefined) continue;
       const r = ours.medianUs / lower.medianUs;
       parts.push(`${users(size)}: ${ratio(r)}`);
-      if (!(r <= 2)) pass = false;
+      if (!(r <= HIT_TARGET)) pass = false;
     }
     out.push({
       id: "hit-vs-lower-bound",
-      target: "hit within 2× the lower bound at every size",
+      target: `hit within ${String(HIT_TARGET)}× the lower bound at every size`,
       measured: parts.join(", ") || "–",
       pass: parts.length === 0 ? null : pass,
     });
@@ -205,6 +205,22 @@ export function evaluateTargets(
         pass: growth > 1.3 ? false : largest >= 100_000 ? true : null,
       });
     }
+  }
+
+  // 2b. the tail at 100,000 users: p99 ÷ median (issue #14)
+  {
+    const ours = hitOf(hit, "ours", 100_000);
+    const lower = hitOf(hit, "lower", 100_000);
+    out.push({
+      id: "hit-tail",
+      target: `p99 of a hit at 100,000 users ≤ ${String(TAIL_TARGET)}× its median`,
+      measured:
+        ours === undefined
+          ? "– (needs the 100,000-user size: --full)"
+          : `${num(ours.p99Us)} ÷ ${num(ours.medianUs)} µs = ${ratio(ours.p99Us / ours.medianUs)}` +
+            (lower === undefined ? "" : ` (lower bound: ${ratio(lower.p99Us / lower.medianUs)})`),
+      pass: ours === undefined ? null : ours.p99Us / ours.medianUs <= TAIL_TARGET,
+    });
   }
 
   // 3. ≥ 10× faster than the best peer at 10,000 users
@@ -302,8 +318,12 @@ export function evaluateTargets(
       const raw = missOf(miss, "lower", size);
       if (ours === undefined || raw === undefined) continue;
       const r = ours.cpuUsPerMiss / raw.cpuUsPerMiss;
+      const msal = missOf(miss, "msal-call", size);
       parts.push(
-        `${users(size)} cached: ${num(ours.cpuUsPerMiss)} ÷ ${num(raw.cpuUsPerMiss)} µs = ${ratio(r)}`,
+        `${users(size)} cached: ${num(ours.cpuUsPerMiss)} ÷ ${num(raw.cpuUsPerMiss)} µs = ${ratio(r)}` +
+          (msal === undefined
+            ? ""
+            : ` (msal-node's call alone: ${num(msal.cpuUsPerMiss)} µs = ${ratio(msal.cpuUsPerMiss / raw.cpuUsPerMiss)}; ours ÷ it ${ratio(ours.cpuUsPerMiss / msal.cpuUsPerMiss)})`),
       );
       pass = (pass ?? true) && r <= MISS_TARGET;
     }
@@ -337,6 +357,12 @@ export function evaluateTargets(
   out.push(...apiTargets(api, graph));
   return out;
 }
+
+/** The target for a hit, ours ÷ the lower bound, at every size. */
+const HIT_TARGET = 1.3;
+
+/** The target for a hit's tail at 100,000 users, p99 ÷ median. */
+const TAIL_TARGET = 1.5;
 
 /** The target for CPU per miss, ours ÷ the raw POST. */
 const MISS_TARGET = 1.3;
@@ -540,7 +566,7 @@ function renderHitSections(results: BenchResults, out: string[]): void {
   const peers = specs.filter((s) => s.role === "peer");
   out.push("");
   out.push(
-    "### Ratios: ours ÷ lower bound (≤ 2× is the target), and each peer ÷ ours (how many times faster ours is)",
+    `### Ratios: ours ÷ lower bound (≤ ${String(HIT_TARGET)}× is the target), and each peer ÷ ours (how many times faster ours is)`,
   );
   out.push("");
   out.push(
@@ -657,29 +683,35 @@ function renderMiss(results: BenchResults, out: string[]): void {
         "users already cached",
         "graph-obo-auth",
         "raw token POST (lower bound)",
+        "msal-node call alone",
         "ours ÷ raw POST",
         "ours − raw POST, µs",
-        "token requests per miss (ours / raw)",
+        "ours ÷ msal-node call",
+        "token requests per miss (ours / raw / msal)",
         "right user's token",
       ],
       sizes.map((size) => {
         const ours = missOf(miss, "ours", size);
         const raw = missOf(miss, "lower", size);
+        const msal = missOf(miss, "msal-call", size);
         return [
           users(size),
           cell("ours", size),
           cell("lower", size),
+          cell("msal-call", size),
           ours && raw ? ratio(ours.cpuUsPerMiss / raw.cpuUsPerMiss) : "–",
           ours && raw ? signed(ours.cpuUsPerMiss - raw.cpuUsPerMiss) : "–",
-          `${ours?.tokenRequestsPerMiss.toFixed(2) ?? "–"} / ${raw?.tokenRequestsPerMiss.toFixed(2) ?? "–"}`,
-          [ours, raw].every((m) => m?.verified !== false) ? "yes" : "**NO**",
+          ours && msal ? ratio(ours.cpuUsPerMiss / msal.cpuUsPerMiss) : "–",
+          [ours, raw, msal].map((m) => m?.tokenRequestsPerMiss.toFixed(2) ?? "–").join(" / "),
+          [ours, raw, msal].every((m) => m?.verified !== false) ? "yes" : "**NO**",
         ];
       }),
     ) +
       `\n\nCPU is \`process.cpuUsage()\` (user + system, the whole process, GC included) over ${users(plan.miss.missesPerRep)} sequential awaited misses per rep ÷ misses; ` +
       `${String(plan.miss.reps)} reps, each on a fresh instance that first caches the given number of users. ` +
       "The raw POST builds the same OBO form body, sends it through the same fake endpoint and parses the JSON answer, then stores the token in a `Map` (the lower bound's miss). " +
-      `Both figures include the fake endpoint's own work: ${num(median(endpoint))} µs per answer measured alone in the same processes (median).`,
+      "The msal-node call alone is msal-node's `acquireTokenOnBehalfOf` with `skipCache` on one reused app whose store is emptied after each call, caching nothing itself: what a miss costs with msal-node doing the protocol, before anything of ours. " +
+      `All three include the fake endpoint's own work: ${num(median(endpoint))} µs per answer measured alone in the same processes (median).`,
   );
 }
 

@@ -31,7 +31,8 @@ export type SubjectId =
   | "msal-shared"
   | "ms-partitioned"
   | "identity-per-request"
-  | "identity-per-assertion";
+  | "identity-per-assertion"
+  | "msal-call";
 
 /** One approach, ready to serve tokens. */
 export interface Subject {
@@ -56,7 +57,7 @@ export interface SubjectSpec {
   readonly id: SubjectId;
   /** Column header. */
   readonly label: string;
-  readonly role: "ours" | "lower bound" | "peer";
+  readonly role: "ours" | "lower bound" | "peer" | "reference";
   /** Whether it keeps tokens between calls (false: every call is a token request). */
   readonly caches: boolean;
   readonly description: string;
@@ -339,6 +340,41 @@ const identityPerAssertion: SubjectSpec = {
   },
 };
 
+/**
+ * The miss section's second reference, not an approach of the comparison: msal-node's own
+ * On-Behalf-Of call, as little around it as possible (one app reused, `skipCache`, its store
+ * emptied after each call so that it does not grow), caching nothing itself. What a miss costs
+ * with msal-node doing the protocol, before anything of ours.
+ */
+const msalCall: SubjectSpec = {
+  id: "msal-call",
+  label: "msal-node call alone",
+  role: "reference",
+  caches: false,
+  description:
+    "one reused ConfidentialClientApplication, acquireTokenOnBehalfOf({ skipCache: true }), clearCache() after each call",
+  create({ entra }) {
+    const app = new ConfidentialClientApplication(msalConfiguration(entra));
+    return {
+      async getToken(assertion) {
+        try {
+          return tokenOf(
+            await app.acquireTokenOnBehalfOf({
+              oboAssertion: assertion,
+              scopes: SCOPES,
+              skipCache: true,
+            }),
+          );
+        } finally {
+          app.clearCache();
+        }
+      },
+      // Caches nothing: the cached users of a miss rep are irrelevant to it.
+      fill: () => Promise.resolve(),
+    };
+  },
+};
+
 /** Every approach, in column order. */
 export const SUBJECTS: readonly SubjectSpec[] = [
   ours,
@@ -351,7 +387,7 @@ export const SUBJECTS: readonly SubjectSpec[] = [
 
 /** The approach with this id. */
 export function subjectSpec(id: SubjectId): SubjectSpec {
-  const spec = SUBJECTS.find((s) => s.id === id);
+  const spec = id === "msal-call" ? msalCall : SUBJECTS.find((s) => s.id === id);
   if (spec === undefined) throw new Error(`unknown approach ${id}`);
   return spec;
 }
