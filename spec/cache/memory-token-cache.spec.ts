@@ -37,6 +37,24 @@ describe("MemoryTokenCache", () => {
     assert.deepEqual(cache.stats(), { size: 4, evictions: 2, expired: 0 });
   });
 
+  it("marks a read entry wherever it sits in a large ring (the marks grow with the ring)", () => {
+    // 65 entries: positions 0–64, the last one just past the marks' first 64. Reading it marks it;
+    // 64 inserts then evict positions 0–63 one by one, and the hand reaches it.
+    const cache = new MemoryTokenCache({ maxEntries: 65 });
+    const later = Date.now() + 60_000;
+    const old = Array.from({ length: 65 }, (_, i) => `old-${String(i)}`);
+    for (const key of old) cache.set(key, entry(later, key));
+    cache.peek("old-64");
+    for (let i = 0; i < 65; i++) cache.set(`new-${String(i)}`, entry(later));
+    assert.equal(
+      cache.peek("old-64")?.accessToken,
+      "old-64",
+      "the read entry at position 64 was spared",
+    );
+    assert.equal(cache.peek("new-0"), undefined, "the 65th insert evicted the oldest unread entry");
+    assert.deepEqual(cache.stats(), { size: 65, evictions: 65, expired: 0 });
+  });
+
   it("keeps the bound when every entry has been read (the hand's scan is bounded)", () => {
     const cache = new MemoryTokenCache({ maxEntries: 100 });
     const later = Date.now() + 60_000;
