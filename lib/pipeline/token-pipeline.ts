@@ -124,6 +124,8 @@ export class TokenPipeline {
   readonly #cache: TokenCache;
   readonly #namespaces: KeyNamespaces;
   readonly #defaultScopesKey: string;
+  /** The basics of a request that names no scopes, claims or correlation id: one object for all. */
+  readonly #defaultBasics: RequestBasics;
 
   public constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -188,6 +190,12 @@ export class TokenPipeline {
       engine: this.#engine,
     });
     this.#defaultScopesKey = scopesKey(options.scopes);
+    this.#defaultBasics = Object.freeze({
+      scopes: options.scopes,
+      scopesKey: this.#defaultScopesKey,
+      claims: undefined,
+      correlationId: undefined,
+    });
   }
 
   /**
@@ -313,9 +321,17 @@ export class TokenPipeline {
   }
 
   #basics(options: TokenOptions | undefined): RequestBasics {
-    const claims = readClaims(options?.claims);
-    const correlationId = readCorrelationId(options?.correlationId);
-    if (options?.scopes === undefined) {
+    if (
+      options === undefined ||
+      (options.scopes === undefined &&
+        options.claims === undefined &&
+        options.correlationId === undefined)
+    ) {
+      return this.#defaultBasics;
+    }
+    const claims = readClaims(options.claims);
+    const correlationId = readCorrelationId(options.correlationId);
+    if (options.scopes === undefined) {
       return {
         scopes: this.#options.scopes,
         scopesKey: this.#defaultScopesKey,
