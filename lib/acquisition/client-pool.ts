@@ -12,7 +12,7 @@ export interface AgentClientStats {
 
 /**
  * A bounded, least-recently-used set of clients, one per agent identity and tenant. A client holds
- * no token (its MSAL store is emptied after every request and T1 lives in our own cache), so an
+ * no token (it never writes an answer into its MSAL store, and T1 lives in our own cache), so an
  * evicted client costs only its re-creation (microseconds), never a token request.
  *
  * @internal
