@@ -75,9 +75,13 @@ describe("IsolatedConfidentialClient", () => {
 
 describe("IsolatedConfidentialClient authorities", () => {
   type Resolve = (authority: string, correlationId: string) => Promise<object>;
+  // As msal-node calls it for On-Behalf-Of: no region, no cloud options, both passed as undefined.
   const resolver = (client: IsolatedConfidentialClient): Resolve => {
-    const inner = client as unknown as { createAuthority: Resolve };
-    return (authority, correlationId) => inner.createAuthority(authority, correlationId);
+    const inner = client as unknown as {
+      createAuthority: (a: string, c: string, r: undefined, cloud: undefined) => Promise<object>;
+    };
+    return (authority, correlationId) =>
+      inner.createAuthority(authority, correlationId, undefined, undefined);
   };
 
   it("resolves each authority once and reuses it; another tenant gets its own", async () => {
@@ -87,6 +91,16 @@ describe("IsolatedConfidentialClient authorities", () => {
     const other = await resolve("https://login.microsoftonline.com/organizations-other", "c-3");
     assert.notEqual(other, first);
     assert.equal(await resolve(AUTHORITY, "c-4"), first);
+  });
+
+  it("leaves a request with a cloud option to msal-node, resolved every time", async () => {
+    const client = new IsolatedConfidentialClient(configuration);
+    const inner = client as unknown as {
+      createAuthority: (a: string, c: string, r: undefined, cloud: object) => Promise<object>;
+    };
+    const cloud = { azureCloudInstance: "none", tenant: "" };
+    const first = await inner.createAuthority(AUTHORITY, "c-1", undefined, cloud);
+    assert.notEqual(await inner.createAuthority(AUTHORITY, "c-2", undefined, cloud), first);
   });
 
   it("does not remember a resolution that failed", async () => {
