@@ -89,6 +89,7 @@ describe("requestToken (one token request: retries, gates, deadline, metrics)", 
   it("returns the token and its expiry, leaves the MSAL store alone on success, and records one success", async () => {
     const h = harness();
     const { send } = sendVia([ok]);
+    const before = performance.now();
     const fetched = await requestToken(h.context, {
       leg: "obo",
       what: "a token",
@@ -96,13 +97,18 @@ describe("requestToken (one token request: retries, gates, deadline, metrics)", 
       correlationId: "c-1",
       send,
     });
+    const windowSeconds = (performance.now() - before) / 1000;
     assert.deepEqual(fetched, { accessToken: "token-c-1", expiresAt: 2_000_000_000_000 });
     assert.equal(h.cleared(), 0, "nothing was stored: IsolatedConfidentialClient");
     assert.deepEqual(h.counted, ["obo"]);
     assert.deepEqual(h.lines, ["info graph-obo-auth: requesting a token (correlationId=c-1)"]);
     assert.equal(h.outcomes.length, 1);
     assert.equal(h.outcomes[0]?.outcome, "success");
-    assert.ok(h.outcomes[0].seconds >= 0 && h.outcomes[0].seconds < 60, "in seconds");
+    // Not a timing assertion: the duration recorded lies within the window this test observed.
+    assert.ok(
+      h.outcomes[0].seconds >= 0 && h.outcomes[0].seconds <= windowSeconds,
+      "the attempt's duration, in seconds",
+    );
   });
 
   it("uses a token without a known expiry for this request only (expires now)", async () => {
