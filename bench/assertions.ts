@@ -22,6 +22,14 @@ function noise(length: number): string {
     .slice(0, length);
 }
 
+/** A claim of a JWT's payload (decoded, not verified): the bench checks whose token it got. */
+export function claimOf(token: string, name: string): unknown {
+  const part = token.split(".")[1] ?? "";
+  return (JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>)[
+    name
+  ];
+}
+
 /** A GUID-shaped object id for user `index` (stable, so runs are comparable). */
 export function userOid(index: number): string {
   const hex = index.toString(16).padStart(12, "0");

@@ -9,7 +9,14 @@
  *   all started at once, the endpoint answering after `delayMs`: token requests, wall time and
  *   the highest `heapUsed` sampled while the storm runs.
  */
-import { API_CLIENT_ID, freshCopy, makeAssertion, makeAssertions, userOid } from "./assertions.js";
+import {
+  API_CLIENT_ID,
+  claimOf,
+  freshCopy,
+  makeAssertion,
+  makeAssertions,
+  userOid,
+} from "./assertions.js";
 import { AUTHORITY, CLIENT_SECRET, FakeEntra, GRAPH_SCOPE } from "./fake-entra.js";
 import type { MissJob, MissRep, MissResult, StormJob, StormRep, StormResult } from "./jobs.js";
 import { forceGc, median, usSince } from "./stats.js";
@@ -20,11 +27,6 @@ const WARM_USER_BASE = 60_000_000;
 /** User numbers of the timed misses (never among the cached users). */
 const MISS_USER_BASE = 20_000_000;
 const WARM_MISSES = 300;
-
-function oidOfToken(token: string): unknown {
-  const part = token.split(".")[1] ?? "";
-  return (JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as { oid?: unknown }).oid;
-}
 
 function cpuUs(usage: NodeJS.CpuUsage): number {
   return usage.user + usage.system;
@@ -85,7 +87,7 @@ export async function runMiss(job: MissJob, log: (message: string) => void): Pro
     const wall = usSince(wallStart);
     tokenRequests += entra.counters.tokenRequests - before;
     for (let i = 0; i < tokens.length; i++) {
-      if (oidOfToken(tokens[i]!) !== userOid(first + i)) verified = false;
+      if (claimOf(tokens[i]!, "oid") !== userOid(first + i)) verified = false;
     }
     reps.push({
       misses: fresh.length,
@@ -152,7 +154,7 @@ async function storm(
   const perUser = new Map<number, Set<string>>();
   for (let k = 0; k < tokens.length; k++) {
     const u = k % assertions.length;
-    if (oidOfToken(tokens[k]!) !== userOid(first + u))
+    if (claimOf(tokens[k]!, "oid") !== userOid(first + u))
       throw new Error("a call got another user's token");
     let mine = perUser.get(u);
     if (mine === undefined) perUser.set(u, (mine = new Set()));

@@ -5,7 +5,7 @@
 import { Client, type AuthenticationProvider } from "@microsoft/microsoft-graph-client";
 import { MemoryTokenCache, runWithUserAssertion } from "../lib/index.js";
 import type { ApiJob, ApiResult } from "./jobs-api.js";
-import { makeAssertion, makeAssertions, userOid } from "./assertions.js";
+import { claimOf, makeAssertion, makeAssertions, userOid } from "./assertions.js";
 import { FakeEntra, GRAPH_SCOPE } from "./fake-entra.js";
 import { heapAfterGc, forceGc, median, percentile, randomIndexes, usSince } from "./stats.js";
 import {
@@ -233,11 +233,6 @@ function sum(reps: readonly RepFigures[]): { medianUs: number; p99Us: number } {
   };
 }
 
-function oidOfToken(token: string): unknown {
-  const part = token.split(".")[1] ?? "";
-  return (JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as { oid?: unknown }).oid;
-}
-
 /** Sequential awaited calls on random users, timed one by one. */
 async function timedCalls(
   subject: Subject,
@@ -333,7 +328,7 @@ export async function runHit(job: HitJob, log: (message: string) => void): Promi
   let verified = true;
   for (const index of randomIndexes(assertions.length, 5)) {
     const token = await subject.getToken(assertions[index]!);
-    if (oidOfToken(token) !== userOid(index)) verified = false;
+    if (claimOf(token, "oid") !== userOid(index)) verified = false;
   }
   const medians = reps.map((r) => r.medianUs);
   return {

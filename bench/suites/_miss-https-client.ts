@@ -7,6 +7,7 @@
 import { ConfidentialClientApplication } from "@azure/msal-node";
 import { EmulatorNetworkClient, type EmulatorProviderOptions } from "graph-obo-auth-emulator";
 import { OnBehalfOfAuthenticationProvider } from "../../lib/index.js";
+import { claimOf } from "../assertions.js";
 
 /** An approach's miss. */
 export type HttpsMissApproach = "ours" | "msal-call" | "raw";
@@ -44,13 +45,6 @@ export type HttpsMissReply =
   | { readonly type: "error"; readonly message: string };
 
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
-
-function claim(token: string, name: string): unknown {
-  const part = token.split(".")[1] ?? "";
-  return (JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>)[
-    name
-  ];
-}
 
 /** A fresh instance of the approach, with a network client (connection pool) of its own. */
 function create(
@@ -142,7 +136,9 @@ async function run(work: HttpsMissWork): Promise<void> {
       const start = process.cpuUsage();
       for (const assertion of users) tokens.push(await get(assertion));
       const used = process.cpuUsage(start);
-      const verified = tokens.every((token, i) => claim(token, "oid") === claim(users[i]!, "oid"));
+      const verified = tokens.every(
+        (token, i) => claimOf(token, "oid") === claimOf(users[i]!, "oid"),
+      );
       process.send?.({
         type: "rep",
         rep: { approach, rep, cpuUsPerMiss: (used.user + used.system) / users.length, verified },

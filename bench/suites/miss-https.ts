@@ -2,6 +2,8 @@ import { fork } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EMULATOR_DEFAULTS, startEmulator } from "graph-obo-auth-emulator";
+import { claimOf } from "../assertions.js";
+import { median } from "../stats.js";
 import type { BenchRow, BenchRunOptions, BenchSuite } from "../types.js";
 import type {
   HttpsMissApproach,
@@ -21,17 +23,8 @@ const LABELS: Record<HttpsMissApproach, string> = {
   raw: "raw token POST",
 };
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
-
 function tenantOf(token: string): string {
-  const part = token.split(".")[1] ?? "";
-  const { tid } = JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as { tid?: unknown };
+  const tid = claimOf(token, "tid");
   if (typeof tid !== "string") throw new Error("the emulator's user token has no tid");
   return tid;
 }

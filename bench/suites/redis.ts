@@ -10,6 +10,7 @@ import {
   hasRedisServer,
   startRedisServer,
 } from "../../spec/support/redis-server.js";
+import { median } from "../stats.js";
 import type { BenchRow, BenchRunOptions, BenchSuite } from "../types.js";
 
 /** A Graph access token is about 1.6 KB. */
@@ -25,14 +26,6 @@ function microsPerSyncCall(call: () => unknown, iterations: number): number {
   const start = performance.now();
   for (let i = 0; i < iterations; i++) call();
   return ((performance.now() - start) * 1_000) / iterations;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 /**

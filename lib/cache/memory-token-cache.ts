@@ -155,7 +155,6 @@ export class MemoryTokenCache implements TokenCache {
     this.#positions.clear();
     this.#keys.length = 0;
     this.#entries.length = 0;
-    this.#referenced.fill(0);
     this.#free.length = 0;
     this.#hand = 0;
     this.#sweepCursor = 0;

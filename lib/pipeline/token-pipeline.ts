@@ -123,7 +123,6 @@ export class TokenPipeline {
   readonly #metrics: PipelineMetrics;
   readonly #cache: TokenCache;
   readonly #namespaces: KeyNamespaces;
-  readonly #defaultScopesKey: string;
   /** The basics of a request that names no scopes, claims or correlation id: one object for all. */
   readonly #defaultBasics: RequestBasics;
 
@@ -189,10 +188,9 @@ export class TokenPipeline {
       authority,
       engine: this.#engine,
     });
-    this.#defaultScopesKey = scopesKey(options.scopes);
     this.#defaultBasics = Object.freeze({
       scopes: options.scopes,
-      scopesKey: this.#defaultScopesKey,
+      scopesKey: scopesKey(options.scopes),
       claims: undefined,
       correlationId: undefined,
     });
@@ -331,14 +329,7 @@ export class TokenPipeline {
     }
     const claims = readClaims(options.claims);
     const correlationId = readCorrelationId(options.correlationId);
-    if (options.scopes === undefined) {
-      return {
-        scopes: this.#options.scopes,
-        scopesKey: this.#defaultScopesKey,
-        claims,
-        correlationId,
-      };
-    }
+    if (options.scopes === undefined) return { ...this.#defaultBasics, claims, correlationId };
     const scopes = normalizeScopes(options.scopes, "scopes");
     return { scopes, scopesKey: scopesKey(scopes), claims, correlationId };
   }
