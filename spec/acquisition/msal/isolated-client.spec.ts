@@ -111,8 +111,15 @@ describe("IsolatedConfidentialClient authorities", () => {
       .get(/discovery\/instance/)
       .times(2)
       .replyWithError("offline");
-    await assert.rejects(resolve(unknown, "c-1"));
+    // Another tenant's authority, resolved beside the failing one, is served and remembered.
+    const [failed, bystander] = await Promise.allSettled([
+      resolve(unknown, "c-1"),
+      resolve(AUTHORITY, "c-b1"),
+    ]);
+    assert.equal(failed.status, "rejected");
+    assert.equal(bystander.status, "fulfilled");
     await assert.rejects(resolve(unknown, "c-2"));
     assert.ok(nock.isDone(), "both calls tried to resolve it");
+    assert.equal(await resolve(AUTHORITY, "c-b2"), bystander.value, "the bystander's is kept");
   });
 });
