@@ -61,6 +61,26 @@ describe("the root hooks (spec/support/hooks.ts)", function () {
     assert.match(output, /2 passed, 1 failed, 0 skipped\n/);
   });
 
+  it("show no token or secret in a failing test's output, and still say why it failed", () => {
+    const { status, output } = runMocha("secret-in-failure.fixture.ts", environment(false));
+    assert.equal(status, 3, output);
+    assert.match(output, /3 failing/);
+    for (const secret of [
+      "fixture-secret-Zq9",
+      "eyJvaWQi",
+      "c2lnbmF0dXJl",
+      "fixture-access-token-Xy7",
+    ]) {
+      assert.ok(!output.includes(secret), `${secret.slice(0, 6)}… in the output`);
+    }
+    assert.match(
+      output,
+      /No match for request: client_id=x&client_secret=\[redacted\]&assertion=\[redacted\]&scope=y/,
+    );
+    assert.match(output, /"access_token":"\[redacted\]"/);
+    assert.match(output, /Bearer \[jwt\]/);
+  });
+
   it("report every good test of a run whose middle file has bad ones", () => {
     const files = ["a-good", "b-bad", "c-good"].map(
       (name) => `one-bad-among-good/${name}.fixture.ts`,

@@ -65,14 +65,50 @@ function count(suite: Mocha.Suite): {
   return tally;
 }
 
-/** Wraps a test so that, once it has passed, mocks it left unused fail it. */
+/**
+ * What a failing test's output must never show, even from a fake: a JWT (any token or assertion),
+ * and the value of a secret or token field in a form body, a query or JSON (nock's "no match"
+ * error prints the whole request body, client secret and assertion included).
+ */
+const SECRETS: readonly [RegExp, string][] = [
+  [/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, "[jwt]"],
+  [
+    /((?:client_secret|client_assertion|assertion|refresh_token|access_token|id_token|user_federated_identity_credential)=)[^&"\s]+/g,
+    "$1[redacted]",
+  ],
+  [
+    /("(?:client_secret|client_assertion|assertion|refresh_token|access_token|id_token)"\s*:\s*")[^"]*/g,
+    "$1[redacted]",
+  ],
+];
+
+function scrub(text: string): string {
+  return SECRETS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
+}
+
+/** A test's failure with tokens and secrets scrubbed from what the reporter prints. */
+function scrubbed(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  error.message = scrub(error.message);
+  if (error.stack !== undefined) error.stack = scrub(error.stack);
+  // An assertion's actual and expected values are printed as a diff.
+  const values = error as Error & { actual?: unknown; expected?: unknown };
+  if (typeof values.actual === "string") values.actual = scrub(values.actual);
+  if (typeof values.expected === "string") values.expected = scrub(values.expected);
+  return error;
+}
+
+/**
+ * Wraps a test so that, once it has passed, mocks it left unused fail it; and so that its failure
+ * shows no token or secret.
+ */
 function checkingMocks(fn: Mocha.Func | Mocha.AsyncFunc): Mocha.Func | Mocha.AsyncFunc {
   if (fn.length > 0) {
     const callbackTest = fn as Mocha.Func;
     return function (this: Mocha.Context, done: Mocha.Done) {
       callbackTest.call(this, (error?: unknown) => {
         if (error !== undefined && error !== null) {
-          done(error);
+          done(scrubbed(error));
           return;
         }
         try {
@@ -87,7 +123,11 @@ function checkingMocks(fn: Mocha.Func | Mocha.AsyncFunc): Mocha.Func | Mocha.Asy
   }
   const asyncTest = fn as Mocha.AsyncFunc;
   return async function (this: Mocha.Context) {
-    await asyncTest.call(this);
+    try {
+      await asyncTest.call(this);
+    } catch (error) {
+      throw scrubbed(error);
+    }
     assertMocksUsed();
   };
 }
