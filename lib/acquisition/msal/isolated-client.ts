@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import { ConfidentialClientApplication, type Configuration } from "@azure/msal-node";
 
 /**
@@ -25,7 +26,14 @@ import { ConfidentialClientApplication, type Configuration } from "@azure/msal-n
  * `AuthenticationResult` by msal-node as before; only the write is skipped. Server telemetry and
  * authority metadata still go to the store as usual.
  *
- * `storage` is a protected member of msal-node's `ClientApplication`, meant for subclasses.
+ * Two more of msal-node's per-request costs give the same result for less: the SHA-256 of the
+ * user assertion (msal-node's `CryptoProvider.hashString` digests, encodes base64, then rewrites
+ * it to base64url with three regular expressions; `crypto.hash` gives the same base64url digest
+ * at once), and the token endpoint of a remembered authority (msal-common's `tokenEndpoint` getter
+ * parses the authority URLs again on every read, two or three reads per request; see below).
+ *
+ * `storage` and `cryptoProvider` are protected members of msal-node's `ClientApplication`, meant
+ * for subclasses.
  *
  * @internal
  */
@@ -34,6 +42,7 @@ export class IsolatedConfidentialClient extends ConfidentialClientApplication {
     super(configuration);
     this.storage.setThrottlingCache = noThrottling;
     this.storage.saveCacheRecord = noCacheRecord;
+    this.cryptoProvider.hashString = sha256Base64Url;
     // A protected method of msal-node's ClientApplication: wrapped only where it exists, so a
     // release that renamed it would lose the optimization, never the client.
     // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: the installed msal-node has the method; the guard is for other releases
@@ -52,7 +61,8 @@ const MAX_AUTHORITIES = 1_000;
  * are the same every time: resolved from the built-in or configured metadata, or from metadata
  * msal-node already keeps in its store. This remembers the resolved authority per authority URL,
  * for requests without a region or cloud option (those go through msal-node as before). A
- * resolution that fails is not remembered.
+ * resolution that fails is not remembered. A remembered authority's token endpoint is read once and
+ * kept on it (see {@link pinTokenEndpoint}).
  */
 function rememberAuthorities<A extends unknown[], R>(
   create: (authority: string, correlationId: string, ...rest: A) => Promise<R>,
@@ -63,7 +73,7 @@ function rememberAuthorities<A extends unknown[], R>(
       return create(authority, correlationId, ...rest);
     const known = resolved.get(authority);
     if (known !== undefined) return known;
-    const created = create(authority, correlationId, ...rest);
+    const created = create(authority, correlationId, ...rest).then(pinTokenEndpoint);
     if (resolved.size >= MAX_AUTHORITIES) resolved.clear();
     resolved.set(authority, created);
     created.catch(() => {
@@ -72,6 +82,33 @@ function rememberAuthorities<A extends unknown[], R>(
     });
     return created;
   };
+}
+
+/**
+ * Keeps a resolved authority's `tokenEndpoint` as a plain property. msal-common computes it on every
+ * read (`Authority.replacePath`: two `UrlString` parses of the metadata's URLs), from the metadata
+ * and canonical authority that a resolved `Authority` never changes; msal-node reads it two or three
+ * times per request (the request's URL, its log line, a client assertion's audience). Anything
+ * without a readable string `tokenEndpoint` is left as it is.
+ */
+function pinTokenEndpoint<R>(authority: R): R {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: msal-node resolves an Authority object; the guard is for other releases
+  if (typeof authority !== "object" || authority === null) return authority;
+  let endpoint: unknown;
+  try {
+    endpoint = (authority as { tokenEndpoint?: unknown }).tokenEndpoint;
+  } catch {
+    return authority;
+  }
+  if (typeof endpoint === "string") {
+    Object.defineProperty(authority, "tokenEndpoint", { value: endpoint, configurable: true });
+  }
+  return authority;
+}
+
+/** What msal-node's `CryptoProvider.hashString` returns, an unpadded base64url SHA-256, computed at once. */
+function sha256Base64Url(plainText: string): Promise<string> {
+  return Promise.resolve(hash("sha256", plainText, "base64url"));
 }
 
 function noThrottling(): void {

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { ConfidentialClientApplication, type Configuration } from "@azure/msal-node";
+import {
+  ConfidentialClientApplication,
+  CryptoProvider,
+  type Configuration,
+} from "@azure/msal-node";
 import nock from "nock";
 import { IsolatedConfidentialClient } from "../../../lib/acquisition/msal/isolated-client.js";
 import { fakeGraphToken } from "../../support/fake-entra.js";
@@ -73,6 +77,32 @@ describe("IsolatedConfidentialClient", () => {
   });
 });
 
+describe("IsolatedConfidentialClient assertion hash", () => {
+  it("digests as msal-node's CryptoProvider does, byte for byte", async () => {
+    const ours = (
+      new IsolatedConfidentialClient(configuration) as unknown as {
+        cryptoProvider: { hashString: (text: string) => Promise<string> };
+      }
+    ).cryptoProvider;
+    const msal = new CryptoProvider();
+    assert.notEqual(
+      ours.hashString,
+      Reflect.get(CryptoProvider.prototype, "hashString"),
+      "the client digests with its own function",
+    );
+    for (const text of [
+      "",
+      await userToken({ oid: OID, tid: TENANT }),
+      "ünïcødé ✓ 𝄞",
+      "a".repeat(1_000),
+    ]) {
+      const expected = await msal.hashString(text);
+      assert.equal(await ours.hashString(text), expected);
+    }
+    assert.notEqual(await ours.hashString("a"), await ours.hashString("b"));
+  });
+});
+
 describe("IsolatedConfidentialClient authorities", () => {
   type Resolve = (authority: string, correlationId: string) => Promise<object>;
   // As msal-node calls it for On-Behalf-Of: no region, no cloud options, both passed as undefined.
@@ -91,6 +121,25 @@ describe("IsolatedConfidentialClient authorities", () => {
     const other = await resolve("https://login.microsoftonline.com/organizations-other", "c-3");
     assert.notEqual(other, first);
     assert.equal(await resolve(AUTHORITY, "c-4"), first);
+  });
+
+  it("keeps a remembered authority's token endpoint, as msal-common computes it, for each tenant", async () => {
+    const resolve = resolver(new IsolatedConfidentialClient(configuration));
+    const other = "https://login.microsoftonline.com/organizations-other";
+    for (const [authority, expected] of [
+      [AUTHORITY, `${AUTHORITY}/oauth2/v2.0/token`],
+      [other, `${other}/oauth2/v2.0/token`],
+    ] as const) {
+      const resolved = await resolve(authority, "c-1");
+      const own = Object.getOwnPropertyDescriptor(resolved, "tokenEndpoint");
+      assert.equal(own?.value, expected, "a plain property of the resolved authority");
+      // The same endpoint msal-common's getter computes for this authority.
+      const getter = Object.getOwnPropertyDescriptor(
+        Object.getPrototypeOf(resolved),
+        "tokenEndpoint",
+      );
+      assert.equal(getter?.get?.call(resolved), expected);
+    }
   });
 
   it("leaves a request with a cloud option to msal-node, resolved every time", async () => {
