@@ -244,8 +244,9 @@ export class FakeEntra {
   }
 
   /**
-   * A raw token POST as a hand-written client would send it: form body in, parsed JSON out. The
-   * lower-bound reference uses it on a miss.
+   * A raw token POST of the exchange msal-node sends, as a hand-written client would send it: form
+   * body in (the protocol fields, without msal-node's telemetry), parsed JSON out. The lower-bound
+   * reference uses it on a miss.
    */
   public async rawObo(
     assertion: string,
@@ -257,7 +258,9 @@ export class FakeEntra {
       grant_type: JWT_BEARER,
       requested_token_use: "on_behalf_of",
       assertion,
-      scope,
+      // The same exchange msal-node sends: its OpenID Connect scopes and client_info too.
+      scope: `${scope} openid profile offline_access`,
+      client_info: "1",
     }).toString();
     const answer = await this.post(`${AUTHORITY}/oauth2/v2.0/token`, body);
     const parsed = JSON.parse(answer.text) as { access_token?: string; expires_in?: number };

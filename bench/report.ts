@@ -709,7 +709,7 @@ function renderMiss(results: BenchResults, out: string[]): void {
     ) +
       `\n\nCPU is \`process.cpuUsage()\` (user + system, the whole process, GC included) over ${users(plan.miss.missesPerRep)} sequential awaited misses per rep ÷ misses; ` +
       `${String(plan.miss.reps)} reps, each on a fresh instance that first caches the given number of users. ` +
-      "The raw POST builds the same OBO form body, sends it through the same fake endpoint and parses the JSON answer, then stores the token in a `Map` (the lower bound's miss). " +
+      "The raw POST builds the form body of the same exchange (the OBO fields with the `openid profile offline_access` scopes and `client_info` msal-node adds, without its telemetry), sends it through the same fake endpoint and parses the JSON answer, then stores the token in a `Map` (the lower bound's miss). " +
       "The msal-node call alone is msal-node's `acquireTokenOnBehalfOf` with `skipCache` on one reused app whose store is emptied after each call, caching nothing itself: what a miss costs with msal-node doing the protocol, before anything of ours. " +
       `All three include the fake endpoint's own work: ${num(median(endpoint))} µs per answer measured alone in the same processes (median).`,
   );

@@ -45,6 +45,8 @@ export type HttpsMissReply =
   | { readonly type: "error"; readonly message: string };
 
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
+/** The scopes msal-node adds to every On-Behalf-Of request (msal-common `OIDC_DEFAULT_SCOPES`). */
+const MSAL_OIDC_SCOPES = "openid profile offline_access";
 
 /** A fresh instance of the approach, with a network client (connection pool) of its own. */
 function create(
@@ -87,7 +89,10 @@ function create(
       };
     }
     case "raw": {
-      // The raw token POST: the same form, the same transport, the JSON answer, a Map.
+      // The raw token POST of the same exchange: the protocol fields msal-node sends (its OpenID
+      // Connect scopes and client_info too, so Entra answers with the same ID token, refresh token
+      // and client_info), the same transport, the JSON answer, a Map. msal-node's telemetry
+      // parameters and headers are left out: they are its own work, not the exchange's.
       const url = `${work.origin}/${work.tenant}/oauth2/v2.0/token`;
       const tokens = new Map<string, string>();
       return async (assertion) => {
@@ -97,7 +102,8 @@ function create(
           grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
           requested_token_use: "on_behalf_of",
           assertion,
-          scope: GRAPH_SCOPE,
+          scope: `${GRAPH_SCOPE} ${MSAL_OIDC_SCOPES}`,
+          client_info: "1",
         }).toString();
         const response = await networkClient.sendPostRequestAsync<{ access_token?: string }>(url, {
           body,

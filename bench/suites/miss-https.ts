@@ -31,8 +31,17 @@ function tenantOf(token: string): string {
 
 /** Runs the client process with `work` and collects its reps. */
 function runClient(work: HttpsMissWork): Promise<HttpsMissRep[]> {
+  // BENCH_MISS_PROFILE=<dir>: the client process writes a V8 CPU profile there when it exits.
+  const profileDir = process.env.BENCH_MISS_PROFILE;
   const child = fork(CLIENT, [], {
-    execArgv: ["--import", "tsx", "--expose-gc"],
+    execArgv: [
+      "--import",
+      "tsx",
+      "--expose-gc",
+      ...(profileDir === undefined
+        ? []
+        : ["--cpu-prof", "--cpu-prof-interval=50", `--cpu-prof-dir=${profileDir}`]),
+    ],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const reps: HttpsMissRep[] = [];
@@ -56,7 +65,8 @@ function runClient(work: HttpsMissWork): Promise<HttpsMissRep[]> {
  * counted. Three approaches send the same users' tokens, each to a fresh instance with its own
  * keep-alive connection (opened by an untimed call first), taking turns rep by rep: ours, msal-node's
  * `acquireTokenOnBehalfOf` alone (`skipCache`, store emptied after each call) and the raw token
- * POST (the same form body through the same HTTPS client, the JSON answer, a `Map`). Where the
+ * POST (the same exchange's form body, msal-node's OpenID Connect scopes and `client_info` included,
+ * through the same HTTPS client; the JSON answer, a `Map`). Where the
  * `miss` section's in-process endpoint has no transport at all, this is the round trip a miss pays
  * in production: TLS, HTTP, and the token endpoint's answer parsed.
  */
