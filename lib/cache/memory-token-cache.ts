@@ -35,6 +35,15 @@ export interface MemoryTokenCacheOptions {
   readonly now?: () => number;
 }
 
+/** Ring positions the per-position arrays have room for at first; they double as the ring grows. */
+const INITIAL_CAPACITY = 64;
+
+/** `target` (larger) holding `source`'s values first. */
+function grown<T extends Uint8Array | Float64Array>(target: T, source: T): T {
+  target.set(source);
+  return target;
+}
+
 /** Ring positions a write examines for expired entries (bounded work per write). */
 const SWEEP_STEP = 2;
 /** Ring positions an eviction examines at most before it evicts whatever the hand points at. */
@@ -61,18 +70,26 @@ const MAX_CLOCK_SCAN = 32;
  */
 export class MemoryTokenCache implements TokenCache {
   /**
-   * Key → ring position. The entries themselves sit in arrays by position, so a hit reads the
-   * position (a small integer held in the `Map`) and then the entry: no per-entry wrapper object
-   * to load on the way, which is a memory access saved on every hit of a large cache.
+   * Key → ring position. An entry's fields sit in arrays by position (its token in an array, its
+   * times in `Float64Array`s), not in an object of its own: a hit reads the position (a small
+   * integer held in the `Map`) and then a few array slots, which a large cache keeps close
+   * together, and each entry saves its object and the three boxed numbers of its times (about
+   * 100 bytes). `get` and `peek` hand out a fresh {@link CachedToken} of those fields.
    */
   readonly #positions = new Map<string, number>();
   /** Keys by ring position; `undefined` marks a free position (listed in `#free`). */
-  // Stryker disable next-line ArrayDeclaration: a key at position 0 before any entry is overwritten by the first set (positions come from #entries.length)
+  // Stryker disable next-line ArrayDeclaration: a key at position 0 before any entry is overwritten by the first set (positions come from #tokens.length)
   readonly #keys: (string | undefined)[] = [];
-  /** Entries by ring position; `undefined` at a free position. */
-  readonly #entries: (CachedToken | undefined)[] = [];
+  /** Access tokens by ring position; `undefined` at a free position. */
+  readonly #tokens: (string | undefined)[] = [];
+  /** By ring position: the entry's `expiresAt`. */
+  #expiresAt = new Float64Array(INITIAL_CAPACITY);
+  /** By ring position: the entry's `refreshAt`. */
+  #refreshAt = new Float64Array(INITIAL_CAPACITY);
+  /** By ring position: the entry's `assertionExpiresAt`, NaN when it has none. */
+  #assertionExpiresAt = new Float64Array(INITIAL_CAPACITY);
   /** By ring position: 1 when read since the eviction hand last passed (spared once). */
-  #referenced = new Uint8Array(64);
+  #referenced = new Uint8Array(INITIAL_CAPACITY);
   readonly #free: number[] = [];
   readonly #maxEntries: number;
   readonly #now: () => number;
@@ -100,16 +117,13 @@ export class MemoryTokenCache implements TokenCache {
   public get(key: string): CachedToken | undefined {
     const position = this.#positions.get(key);
     if (position === undefined) return undefined;
-    const entry = this.#entries[position];
-    // Stryker disable next-line ConditionalExpression: a position in the map always holds an entry (defensive)
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.#now()) {
+    if (this.#expiresAt[position]! <= this.#now()) {
       this.#remove(position);
       this.#expired++;
       return undefined;
     }
     this.#referenced[position] = 1;
-    return entry;
+    return this.#entryAt(position);
   }
 
   /**
@@ -121,7 +135,7 @@ export class MemoryTokenCache implements TokenCache {
     const position = this.#positions.get(key);
     if (position === undefined) return undefined;
     this.#referenced[position] = 1;
-    return this.#entries[position];
+    return this.#entryAt(position);
   }
 
   /** {@inheritDoc TokenCache.set} */
@@ -129,14 +143,14 @@ export class MemoryTokenCache implements TokenCache {
     const now = this.#now();
     const existing = this.#positions.get(key);
     if (existing !== undefined) {
-      this.#entries[existing] = entry;
+      this.#write(existing, entry);
       this.#referenced[existing] = 1;
     } else {
       if (this.#positions.size >= this.#maxEntries) this.#evictOne(now);
-      const position = this.#free.pop() ?? this.#entries.length;
+      const position = this.#free.pop() ?? this.#tokens.length;
       if (position >= this.#referenced.length) this.#grow(position);
       this.#keys[position] = key;
-      this.#entries[position] = entry;
+      this.#write(position, entry);
       this.#referenced[position] = 0;
       this.#positions.set(key, position);
     }
@@ -154,7 +168,7 @@ export class MemoryTokenCache implements TokenCache {
   public clear(): void {
     this.#positions.clear();
     this.#keys.length = 0;
-    this.#entries.length = 0;
+    this.#tokens.length = 0;
     this.#free.length = 0;
     this.#hand = 0;
     this.#sweepCursor = 0;
@@ -182,29 +196,49 @@ export class MemoryTokenCache implements TokenCache {
     const key = this.#keys[position];
     if (key !== undefined) this.#positions.delete(key);
     this.#keys[position] = undefined;
-    this.#entries[position] = undefined;
+    this.#tokens[position] = undefined;
     this.#free.push(position);
   }
 
-  /** Makes room in the marks for `position` (doubling: the marks grow with the ring). */
+  /** The entry at an occupied ring position, as a fresh object. */
+  #entryAt(position: number): CachedToken {
+    const accessToken = this.#tokens[position]!;
+    const expiresAt = this.#expiresAt[position]!;
+    const refreshAt = this.#refreshAt[position]!;
+    const assertionExpiresAt = this.#assertionExpiresAt[position]!;
+    return Number.isNaN(assertionExpiresAt)
+      ? { accessToken, expiresAt, refreshAt }
+      : { accessToken, expiresAt, refreshAt, assertionExpiresAt };
+  }
+
+  /** Stores an entry's fields at a ring position. */
+  #write(position: number, entry: CachedToken): void {
+    this.#tokens[position] = entry.accessToken;
+    this.#expiresAt[position] = entry.expiresAt;
+    this.#refreshAt[position] = entry.refreshAt;
+    this.#assertionExpiresAt[position] = entry.assertionExpiresAt ?? Number.NaN;
+  }
+
+  /** Makes room in the per-position arrays for `position` (doubling: they grow with the ring). */
   #grow(position: number): void {
-    const marks = new Uint8Array(Math.max(position + 1, this.#referenced.length * 2));
-    marks.set(this.#referenced);
-    this.#referenced = marks;
+    const capacity = Math.max(position + 1, this.#referenced.length * 2);
+    this.#referenced = grown(new Uint8Array(capacity), this.#referenced);
+    this.#expiresAt = grown(new Float64Array(capacity), this.#expiresAt);
+    this.#refreshAt = grown(new Float64Array(capacity), this.#refreshAt);
+    this.#assertionExpiresAt = grown(new Float64Array(capacity), this.#assertionExpiresAt);
   }
 
   /** Frees one ring position (the cache is full, so the ring has no free positions). */
   #evictOne(now: number): void {
-    const entries = this.#entries;
+    const tokens = this.#tokens;
     const marks = this.#referenced;
     for (let scanned = 0; ; scanned++) {
       const index = this.#hand;
       // Stryker disable next-line EqualityOperator,ArithmeticOperator: `<=` or `index - 1 <` visit the empty position past the end, skipped like any free one
-      this.#hand = index + 1 < entries.length ? index + 1 : 0;
-      const entry = entries[index];
+      this.#hand = index + 1 < tokens.length ? index + 1 : 0;
       // Stryker disable next-line ConditionalExpression: the cache is full here, so the ring has no free position (defensive)
-      if (entry === undefined) continue;
-      if (entry.expiresAt <= now) {
+      if (tokens[index] === undefined) continue;
+      if (this.#expiresAt[index]! <= now) {
         this.#remove(index);
         this.#expired++;
         return;
@@ -221,12 +255,11 @@ export class MemoryTokenCache implements TokenCache {
 
   /** Drops the expired entries among the next {@link SWEEP_STEP} ring positions. */
   #sweepStep(now: number): void {
-    const entries = this.#entries;
-    for (let i = 0; i < SWEEP_STEP && entries.length > 0; i++) {
-      if (this.#sweepCursor >= entries.length) this.#sweepCursor = 0;
+    const tokens = this.#tokens;
+    for (let i = 0; i < SWEEP_STEP && tokens.length > 0; i++) {
+      if (this.#sweepCursor >= tokens.length) this.#sweepCursor = 0;
       const position = this.#sweepCursor++;
-      const entry = entries[position];
-      if (entry !== undefined && entry.expiresAt <= now) {
+      if (tokens[position] !== undefined && this.#expiresAt[position]! <= now) {
         this.#remove(position);
         this.#expired++;
       }

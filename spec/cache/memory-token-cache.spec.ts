@@ -55,6 +55,33 @@ describe("MemoryTokenCache", () => {
     assert.deepEqual(cache.stats(), { size: 65, evictions: 65, expired: 0 });
   });
 
+  it("hands out each entry's fields as set, past the arrays' first growth, assertionExpiresAt only when set", () => {
+    const cache = new MemoryTokenCache({ maxEntries: 1_000, now: () => 0 });
+    const set: CachedToken[] = [];
+    for (let i = 0; i < 200; i++) {
+      const held: CachedToken =
+        i % 2 === 0
+          ? { accessToken: `t${String(i)}`, expiresAt: 1e12 + i, refreshAt: 9e11 + i }
+          : {
+              accessToken: `t${String(i)}`,
+              expiresAt: 1e12 + i,
+              refreshAt: 9e11 + i,
+              assertionExpiresAt: i - 1,
+            };
+      set.push(held);
+      cache.set(`k${String(i)}`, held);
+    }
+    set.forEach((held, i) => {
+      assert.deepEqual(cache.peek(`k${String(i)}`), held);
+      assert.deepEqual(cache.get(`k${String(i)}`), held);
+    });
+    assert.equal("assertionExpiresAt" in cache.peek("k0")!, false);
+    assert.equal(cache.peek("k1")?.assertionExpiresAt, 0, "0 is a time, not an absence");
+    // Replacing an entry replaces every field, an absent assertionExpiresAt included.
+    cache.set("k1", entry(5e12, "new"));
+    assert.deepEqual(cache.peek("k1"), entry(5e12, "new"));
+  });
+
   it("keeps the bound when every entry has been read (the hand's scan is bounded)", () => {
     const cache = new MemoryTokenCache({ maxEntries: 100 });
     const later = Date.now() + 60_000;

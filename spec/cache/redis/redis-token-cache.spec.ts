@@ -167,7 +167,9 @@ for (const kind of CLIENT_KINDS) {
         };
         await cache.set("some cache key", entry);
         assert.equal((await admin.keys("*")).length, 1);
-        assert.equal(cache.get("some cache key"), entry, "a synchronous hit in memory");
+        const hit = cache.get("some cache key");
+        assert.ok(!(hit instanceof Promise), "a synchronous hit in memory");
+        assert.deepEqual(hit, entry);
         await cache.delete("some cache key");
         const lookup = cache.get("some cache key");
         assert.ok(lookup instanceof Promise, "gone from memory: Redis is asked");
