@@ -117,7 +117,7 @@ export class MemoryTokenCache implements TokenCache {
   public get(key: string): CachedToken | undefined {
     const position = this.#positions.get(key);
     if (position === undefined) return undefined;
-    if (this.#expiresAt[position]! <= this.#now()) {
+    if (this.#expiredAt(position, this.#now())) {
       this.#remove(position);
       this.#expired++;
       return undefined;
@@ -201,14 +201,21 @@ export class MemoryTokenCache implements TokenCache {
   }
 
   /** The entry at an occupied ring position, as a fresh object. */
-  #entryAt(position: number): CachedToken {
-    const accessToken = this.#tokens[position]!;
-    const expiresAt = this.#expiresAt[position]!;
-    const refreshAt = this.#refreshAt[position]!;
-    const assertionExpiresAt = this.#assertionExpiresAt[position]!;
+  #entryAt(position: number): CachedToken | undefined {
+    const accessToken = this.#tokens[position];
+    // Stryker disable next-line ConditionalExpression: a position in the map always holds an entry (defensive)
+    if (accessToken === undefined) return undefined;
+    const expiresAt = this.#expiresAt[position] ?? Number.NaN;
+    const refreshAt = this.#refreshAt[position] ?? Number.NaN;
+    const assertionExpiresAt = this.#assertionExpiresAt[position] ?? Number.NaN;
     return Number.isNaN(assertionExpiresAt)
       ? { accessToken, expiresAt, refreshAt }
       : { accessToken, expiresAt, refreshAt, assertionExpiresAt };
+  }
+
+  /** Whether the entry at an occupied ring position has expired at `now`. */
+  #expiredAt(position: number, now: number): boolean {
+    return !((this.#expiresAt[position] ?? Number.NaN) > now);
   }
 
   /** Stores an entry's fields at a ring position. */
@@ -238,7 +245,7 @@ export class MemoryTokenCache implements TokenCache {
       this.#hand = index + 1 < tokens.length ? index + 1 : 0;
       // Stryker disable next-line ConditionalExpression: the cache is full here, so the ring has no free position (defensive)
       if (tokens[index] === undefined) continue;
-      if (this.#expiresAt[index]! <= now) {
+      if (this.#expiredAt(index, now)) {
         this.#remove(index);
         this.#expired++;
         return;
@@ -259,7 +266,7 @@ export class MemoryTokenCache implements TokenCache {
     for (let i = 0; i < SWEEP_STEP && tokens.length > 0; i++) {
       if (this.#sweepCursor >= tokens.length) this.#sweepCursor = 0;
       const position = this.#sweepCursor++;
-      if (tokens[position] !== undefined && this.#expiresAt[position]! <= now) {
+      if (tokens[position] !== undefined && this.#expiredAt(position, now)) {
         this.#remove(position);
         this.#expired++;
       }
