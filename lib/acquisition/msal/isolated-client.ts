@@ -90,18 +90,18 @@ function rememberAuthorities<A extends unknown[], R>(
  * and canonical authority that a resolved `Authority` never changes; msal-node reads it two or three
  * times per request (the request's URL, its log line, a client assertion's audience). Anything
  * without a readable string `tokenEndpoint` is left as it is.
+ *
+ * @internal
  */
-function pinTokenEndpoint<R>(authority: R): R {
-  // Stryker disable next-line ConditionalExpression,LogicalOperator: msal-node resolves an Authority object; the guard is for other releases
-  if (typeof authority !== "object" || authority === null) return authority;
+export function pinTokenEndpoint<R>(authority: R): R {
   let endpoint: unknown;
   try {
     endpoint = (authority as { tokenEndpoint?: unknown }).tokenEndpoint;
   } catch {
-    return authority;
+    // Not resolved (msal-common throws), or not an object: nothing to keep.
   }
   if (typeof endpoint === "string") {
-    Object.defineProperty(authority, "tokenEndpoint", { value: endpoint, configurable: true });
+    Object.defineProperty(authority as object, "tokenEndpoint", { value: endpoint });
   }
   return authority;
 }

@@ -5,7 +5,10 @@ import {
   type Configuration,
 } from "@azure/msal-node";
 import nock from "nock";
-import { IsolatedConfidentialClient } from "../../../lib/acquisition/msal/isolated-client.js";
+import {
+  IsolatedConfidentialClient,
+  pinTokenEndpoint,
+} from "../../../lib/acquisition/msal/isolated-client.js";
 import { fakeGraphToken } from "../../support/fake-entra.js";
 import { API_CLIENT_ID, CLIENT_SECRET, TENANT, userToken } from "../../support/tokens.js";
 
@@ -170,5 +173,37 @@ describe("IsolatedConfidentialClient authorities", () => {
     await assert.rejects(resolve(unknown, "c-2"));
     assert.ok(nock.isDone(), "both calls tried to resolve it");
     assert.equal(await resolve(AUTHORITY, "c-b2"), bystander.value, "the bystander's is kept");
+  });
+});
+
+describe("pinTokenEndpoint", () => {
+  it("keeps a string token endpoint as a plain property, read once", () => {
+    let reads = 0;
+    const authority = {
+      get tokenEndpoint(): string {
+        reads++;
+        return "https://login.example/t/oauth2/v2.0/token";
+      },
+    };
+    assert.equal(pinTokenEndpoint(authority), authority);
+    assert.equal(authority.tokenEndpoint, "https://login.example/t/oauth2/v2.0/token");
+    assert.equal(authority.tokenEndpoint, "https://login.example/t/oauth2/v2.0/token");
+    assert.equal(reads, 1);
+  });
+
+  it("leaves alone what has no readable string token endpoint", () => {
+    const throwing = {
+      get tokenEndpoint(): string {
+        throw new Error("endpoints not resolved");
+      },
+    };
+    assert.equal(pinTokenEndpoint(throwing), throwing);
+    assert.throws(() => throwing.tokenEndpoint, /not resolved/, "still msal-common's getter");
+    const without = { other: 1 };
+    assert.equal(pinTokenEndpoint(without), without);
+    assert.deepEqual(Object.keys(without), ["other"], "no property added");
+    assert.equal(Object.getOwnPropertyDescriptor(without, "tokenEndpoint"), undefined);
+    assert.equal(pinTokenEndpoint(null), null);
+    assert.equal(pinTokenEndpoint("text"), "text");
   });
 });
