@@ -176,6 +176,7 @@ async function attempt(
   const { leg, what, client, correlationId, gate, send } = request;
   for (let attempt = 0; ; attempt++) {
     progress.retries = attempt;
+    // Stryker disable next-line ConditionalExpression: no gate has no remaining wait (`remaining(undefined)` is 0), so waiting for it returns at once
     if (gate !== undefined) await waitForGate(context, leg, what, gate, deadline);
     log.info(
       `requesting ${what} (correlationId=${correlationId}${attempt > 0 ? `, retry ${attempt}` : ""})`,
@@ -184,6 +185,7 @@ async function attempt(
     const observed: Attempt = {
       signal: deadline,
       facts: undefined,
+      // Stryker disable next-line ConditionalExpression: keeping the refresh token of a request that does not ask for it only reads it; nobody receives it
       keepRefreshToken: request.keepRefreshToken !== undefined,
     };
     let facts: ResponseFacts;

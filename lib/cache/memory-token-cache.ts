@@ -263,7 +263,8 @@ export class MemoryTokenCache implements TokenCache {
   /** Drops the expired entries among the next {@link SWEEP_STEP} ring positions. */
   #sweepStep(now: number): void {
     const tokens = this.#tokens;
-    for (let i = 0; i < SWEEP_STEP && tokens.length > 0; i++) {
+    // Called after a write only, so the ring holds at least one position.
+    for (let i = 0; i < SWEEP_STEP; i++) {
       if (this.#sweepCursor >= tokens.length) this.#sweepCursor = 0;
       const position = this.#sweepCursor++;
       if (tokens[position] !== undefined && this.#expiredAt(position, now)) {
