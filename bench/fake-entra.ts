@@ -46,6 +46,29 @@ export interface FakeEntraOptions {
 
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
+/**
+ * The form body of a raw On-Behalf-Of token POST: the exchange msal-node sends, its OpenID Connect
+ * scopes (msal-common `OIDC_DEFAULT_SCOPES`) and `client_info` included, so that Entra answers it as
+ * it answers msal-node (ID token, refresh token, `client_info`); not msal-node's telemetry
+ * parameters, which are its own work.
+ */
+export function rawOboForm(exchange: {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly assertion: string;
+  readonly scope: string;
+}): string {
+  return new URLSearchParams({
+    client_id: exchange.clientId,
+    client_secret: exchange.clientSecret,
+    grant_type: JWT_BEARER,
+    requested_token_use: "on_behalf_of",
+    assertion: exchange.assertion,
+    scope: `${exchange.scope} openid profile offline_access`,
+    client_info: "1",
+  }).toString();
+}
+
 function b64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString("base64url");
 }
@@ -252,16 +275,12 @@ export class FakeEntra {
     assertion: string,
     scope: string,
   ): Promise<{ accessToken: string; expiresIn: number }> {
-    const body = new URLSearchParams({
-      client_id: API_CLIENT_ID,
-      client_secret: CLIENT_SECRET,
-      grant_type: JWT_BEARER,
-      requested_token_use: "on_behalf_of",
+    const body = rawOboForm({
+      clientId: API_CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
       assertion,
-      // The same exchange msal-node sends: its OpenID Connect scopes and client_info too.
-      scope: `${scope} openid profile offline_access`,
-      client_info: "1",
-    }).toString();
+      scope,
+    });
     const answer = await this.post(`${AUTHORITY}/oauth2/v2.0/token`, body);
     const parsed = JSON.parse(answer.text) as { access_token?: string; expires_in?: number };
     if (answer.status !== 200 || typeof parsed.access_token !== "string") {

@@ -8,6 +8,7 @@ import { ConfidentialClientApplication } from "@azure/msal-node";
 import { EmulatorNetworkClient, type EmulatorProviderOptions } from "graph-obo-auth-emulator";
 import { OnBehalfOfAuthenticationProvider } from "../../lib/index.js";
 import { claimOf } from "../assertions.js";
+import { rawOboForm } from "../fake-entra.js";
 
 /** An approach's miss. */
 export type HttpsMissApproach = "ours" | "msal-call" | "raw";
@@ -45,8 +46,6 @@ export type HttpsMissReply =
   | { readonly type: "error"; readonly message: string };
 
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
-/** The scopes msal-node adds to every On-Behalf-Of request (msal-common `OIDC_DEFAULT_SCOPES`). */
-const MSAL_OIDC_SCOPES = "openid profile offline_access";
 
 /** A fresh instance of the approach, with a network client (connection pool) of its own. */
 function create(
@@ -89,22 +88,17 @@ function create(
       };
     }
     case "raw": {
-      // The raw token POST of the same exchange: the protocol fields msal-node sends (its OpenID
-      // Connect scopes and client_info too, so Entra answers with the same ID token, refresh token
-      // and client_info), the same transport, the JSON answer, a Map. msal-node's telemetry
-      // parameters and headers are left out: they are its own work, not the exchange's.
+      // The raw token POST of the same exchange (see rawOboForm), the same transport, the JSON
+      // answer, a Map.
       const url = `${work.origin}/${work.tenant}/oauth2/v2.0/token`;
       const tokens = new Map<string, string>();
       return async (assertion) => {
-        const body = new URLSearchParams({
-          client_id: work.clientId,
-          client_secret: work.clientSecret,
-          grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
-          requested_token_use: "on_behalf_of",
+        const body = rawOboForm({
+          clientId: work.clientId,
+          clientSecret: work.clientSecret,
           assertion,
-          scope: `${GRAPH_SCOPE} ${MSAL_OIDC_SCOPES}`,
-          client_info: "1",
-        }).toString();
+          scope: GRAPH_SCOPE,
+        });
         const response = await networkClient.sendPostRequestAsync<{ access_token?: string }>(url, {
           body,
           headers: { "Content-Type": "application/x-www-form-urlencoded;charset=utf-8" },

@@ -135,9 +135,9 @@ export interface LegRequest {
  * request: Entra's `Retry-After` on a 429 or 503 then also holds back later requests of that same
  * leg, and only those. Every attempt of an acquisition sends the same correlation id. The client
  * stores no tokens of an answer; its MSAL store is emptied after a failed attempt, so that our
- * cache stays the only one. The deadline's
- * timer is cleared as soon as the request settles. The request runs in an OpenTelemetry span (a
- * child of the acquisition's), and every attempt is counted and timed in the provider's metrics.
+ * cache stays the only one. The deadline's timer is cleared as soon as the request settles. The
+ * request runs in an OpenTelemetry span (a child of the acquisition's), and every attempt is
+ * counted and timed in the provider's metrics.
  *
  * @param context - logger, metrics, policy and gates
  * @param request - the leg, the client, the correlation id and the MSAL call

@@ -70,16 +70,12 @@ function count(suite: Mocha.Suite): {
  * and the value of a secret or token field in a form body, a query or JSON (nock's "no match"
  * error prints the whole request body, client secret and assertion included).
  */
+const SECRET_FIELDS =
+  "client_secret|client_assertion|assertion|refresh_token|access_token|id_token|user_federated_identity_credential";
 const SECRETS: readonly [RegExp, string][] = [
   [/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, "[jwt]"],
-  [
-    /((?:client_secret|client_assertion|assertion|refresh_token|access_token|id_token|user_federated_identity_credential)=)[^&"\s]+/g,
-    "$1[redacted]",
-  ],
-  [
-    /("(?:client_secret|client_assertion|assertion|refresh_token|access_token|id_token)"\s*:\s*")[^"]*/g,
-    "$1[redacted]",
-  ],
+  [new RegExp(`((?:${SECRET_FIELDS})=)[^&"\\s]+`, "g"), "$1[redacted]"],
+  [new RegExp(`("(?:${SECRET_FIELDS})"\\s*:\\s*")[^"]*`, "g"), "$1[redacted]"],
 ];
 
 function scrub(text: string): string {
